@@ -1,0 +1,100 @@
+// The container's enums: the single source of truth for the file format.
+// This file is compiled both as TypeScript (host) and as AssemblyScript (device),
+// so it may only use syntax both accept: plain `export enum` with explicit values
+// and `export const` numbers.
+//
+// APPEND-ONLY. A value, once released, never changes meaning; new values go at the end
+// and the *_COUNT constant moves. Tables indexed by these enums assert their length.
+
+export const MAGIC = 0x57525053; // "SPRW" read as a little-endian u32
+export const VERSION_MAJOR = 1;
+export const VERSION_MINOR = 0;
+
+export const HEADER_BYTES = 32;
+export const SECTION_ENTRY_BYTES = 12;
+export const TENSOR_RECORD_BYTES = 40;
+export const OP_RECORD_BYTES = 64;
+export const OP_MAX_INPUTS = 4;
+export const OP_PARAM_COUNT = 12;
+export const MAX_RANK = 4;
+/** Alignment of every section, every constant tensor in DATA and every arena buffer. */
+export const ALIGN = 16;
+/** Tensor index meaning "no tensor" in op records. */
+export const NO_TENSOR = 0xffff;
+
+export enum Section {
+  TENSORS = 1,
+  OPS = 2,
+  DATA = 3,
+  PLAN = 4,
+  NAMES = 5,
+  META = 6,
+}
+export const SECTION_COUNT = 7; // one past the largest value
+
+export enum DType {
+  INT8 = 1,
+  INT32 = 2,
+  FLOAT32 = 3,
+  UINT8 = 4,
+}
+export const DTYPE_COUNT = 5;
+
+/** Where a tensor's bytes live. */
+export enum Storage {
+  /** Read-only, inside the DATA section (flash on a board). */
+  CONST = 1,
+  /** Inside the arena (SRAM), at a planned offset. */
+  ARENA = 2,
+}
+
+/** What an arena buffer is for: the memory report is broken down by these. */
+export enum Category {
+  NONE = 0,
+  ACTIVATION = 1,
+  SCRATCH = 2,
+  SAVED_ACTIVATION = 3,
+  GRADIENT = 4,
+  MASK = 5,
+  TRAINABLE = 6,
+  OPTIMIZER = 7,
+  REPLAY = 8,
+}
+export const CATEGORY_COUNT = 9;
+
+export enum Op {
+  CONV2D = 1,
+  DEPTHWISE_CONV2D = 2,
+  /** 1x1 convolution, stride 1, no padding: the pointwise fast path. */
+  CONV1X1 = 3,
+  FULLY_CONNECTED = 4,
+  ADD = 5,
+  AVG_POOL = 6,
+  MAX_POOL = 7,
+  GLOBAL_AVG_POOL = 8,
+  RESHAPE = 9,
+  SOFTMAX = 10,
+  QUANTIZE = 11,
+  DEQUANTIZE = 12,
+}
+export const OP_COUNT = 13;
+
+/** Device status codes. 0 is success; every failure has its own code. */
+export enum Status {
+  OK = 0,
+  BAD_MAGIC = 1,
+  BAD_VERSION = 2,
+  TRUNCATED = 3,
+  BAD_CHECKSUM = 4,
+  BAD_SECTION = 5,
+  BAD_TENSOR = 6,
+  BAD_OP = 7,
+  BAD_PLAN = 8,
+  OVER_BUDGET = 9,
+  NOT_LOADED = 10,
+  BAD_ARGUMENT = 11,
+  OUT_OF_MEMORY = 12,
+  BAD_INPUT = 13,
+  IO_ERROR = 14,
+}
+export const STATUS_COUNT = 15;
