@@ -12,7 +12,7 @@ const builds = {
   'sparrow.simd': { target: 'simd', entry: 'src/runtime/index.ts' },
   // every kernel variant exported on its own, for tests and benchmarks
   'kernels.mvp': { target: 'mvp', entry: 'src/runtime/kernels/index.ts' },
-  'kernels.simd': { target: 'simd', entry: 'src/runtime/kernels/index.ts' },
+  'kernels.simd': { target: 'simd', entry: 'src/runtime/kernels/index_simd.ts' },
 };
 const sources = ['src/runtime', 'src/train', 'src/formats/schema.ts', 'targets/wasi', 'asconfig.json', 'scripts/build-wasm.mjs'];
 
