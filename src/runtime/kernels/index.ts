@@ -11,3 +11,4 @@ export * from './max_pool_s8';
 export * from './quantize_f32_s8';
 export * from './softmax_s8';
 export { memory_reserve } from './harness';
+export * from './requant_probe';

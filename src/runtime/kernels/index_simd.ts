@@ -11,6 +11,7 @@ export * from './max_pool_s8';
 export * from './quantize_f32_s8';
 export * from './softmax_s8';
 export { memory_reserve } from './harness';
+export * from './requant_probe';
 export * from './add_s8_simd';
 export * from './avg_pool_s8_simd';
 export * from './conv1x1_s8_simd';
