@@ -1,0 +1,32 @@
+// The reference models every benchmark and experiment uses (28x28x1 MNIST digits).
+
+import { Random } from '../host/random.js';
+import { ModelBuilder } from './builder.js';
+import type { Graph } from './graph.js';
+
+/**
+ * A MobileNet-style CNN with 1,338 parameters:
+ * conv3x3/2 8 -> dw3x3 -> pw16 -> dw3x3/2 -> pw32 (all SAME, ReLU) -> global avg pool -> fc 10.
+ * Output: logits [10].
+ */
+export function referenceCnn(seed: number): Graph {
+  const b = new ModelBuilder('reference-cnn', [28, 28, 1]);
+  let x = b.input();
+  x = b.conv2d(x, { filters: 8, kernel: 3, stride: 2, padding: 'same', activation: 'relu', name: 'conv1' });
+  x = b.depthwise(x, { kernel: 3, padding: 'same', activation: 'relu', name: 'dw1' });
+  x = b.pointwise(x, { filters: 16, activation: 'relu', name: 'pw1' });
+  x = b.depthwise(x, { kernel: 3, stride: 2, padding: 'same', activation: 'relu', name: 'dw2' });
+  x = b.pointwise(x, { filters: 32, activation: 'relu', name: 'pw2' });
+  x = b.globalAvgPool(x, { name: 'gap' });
+  x = b.fullyConnected(x, { units: 10, name: 'fc' });
+  return b.build(x, new Random(seed));
+}
+
+/** A 784-128-10 perceptron with 101,770 parameters (ReLU hidden layer). Output: logits [10]. */
+export function referenceMlp(seed: number): Graph {
+  const b = new ModelBuilder('reference-mlp', [784]);
+  let x = b.input();
+  x = b.fullyConnected(x, { units: 128, activation: 'relu', name: 'fc1' });
+  x = b.fullyConnected(x, { units: 10, name: 'fc2' });
+  return b.build(x, new Random(seed));
+}
