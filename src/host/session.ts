@@ -1,0 +1,126 @@
+// A Session binds one compiled Model to one executor instance inside a device's SRAM budget
+// and runs inference. The same code runs in Node and in browsers.
+import { BudgetError, DeviceError, ShapeError, ValueError } from '../formats/errors.js';
+import { Category, CATEGORY_COUNT, Status } from '../formats/schema.js';
+import { getDevice, type DeviceProfile } from '../compiler/devices.js';
+import { Model, type TensorInfo } from './model.js';
+import { bestBuild, instantiateExecutor, type Build, type ExecutorExports, type WasmSource } from './runtime.js';
+
+export type TensorData = Float32Array | Int8Array | Int32Array | Uint8Array;
+
+export interface SessionOptions {
+  /** Device profile or its name; default `stm32f746`. Sets the SRAM budget of the arena. */
+  device?: DeviceProfile | string;
+  /** `auto` (default) picks `simd` where the host supports SIMD128. */
+  build?: Build | 'auto';
+  /** Overrides where the executor's .wasm comes from. */
+  wasm?: WasmSource;
+}
+
+export interface MemoryReport {
+  device: string;
+  /** SRAM the device grants the arena: its SRAM minus the runtime's reserve. */
+  budgetBytes: number;
+  /** The compiler's plan: exact arena peak. */
+  plannedBytes: number;
+  /** Measured by the executor over the runs so far. */
+  highWaterBytes: number;
+  /** Bytes live at the high-water mark, by category (only non-zero ones). */
+  byCategory: Record<string, number>;
+  /** The container in flash. */
+  flashBytes: number;
+}
+
+const ARRAY_TYPES = { int8: Int8Array, int32: Int32Array, float32: Float32Array, uint8: Uint8Array } as const;
+
+export class Session {
+  readonly model: Model;
+  readonly device: DeviceProfile;
+  readonly build: Build;
+  private readonly exec: ExecutorExports;
+
+  private constructor(model: Model, device: DeviceProfile, build: Build, exec: ExecutorExports) {
+    this.model = model;
+    this.device = device;
+    this.build = build;
+    this.exec = exec;
+  }
+
+  /** Loads `model` onto a fresh executor. Throws BudgetError when its plan does not fit the device. */
+  static async create(model: Model | Uint8Array, options: SessionOptions = {}): Promise<Session> {
+    const m = model instanceof Model ? model : Model.fromBytes(model);
+    const device = typeof options.device === 'object' ? options.device : getDevice(options.device ?? 'stm32f746');
+    const build = !options.build || options.build === 'auto' ? bestBuild() : options.build;
+    const budget = device.sramBytes - device.reservedSramBytes;
+    if (m.arenaBytes > budget) {
+      throw new BudgetError(`model ${m.name} on ${device.name}`, m.arenaBytes, budget, m.report?.plan.peakBuffers ?? []);
+    }
+    const exec = await instantiateExecutor(build, options.wasm);
+    const ptr = exec.container_buffer(m.bytes.length);
+    if (ptr === 0) throw new DeviceError(`the executor could not reserve ${m.bytes.length} B for the container`, Status.OUT_OF_MEMORY);
+    new Uint8Array(exec.memory.buffer, ptr, m.bytes.length).set(m.bytes);
+    const status = exec.load(m.bytes.length, budget);
+    if (status !== Status.OK) {
+      throw new DeviceError(`the executor refused the container: ${Status[status] ?? status} (detail ${exec.error_detail()})`, status);
+    }
+    return new Session(m, device, build, exec);
+  }
+
+  get inputs(): TensorInfo[] {
+    return this.model.inputs;
+  }
+
+  get outputs(): TensorInfo[] {
+    return this.model.outputs;
+  }
+
+  /**
+   * Runs the model once. `inputs` holds one array per graph input (or the array itself for a
+   * single input), of the input's dtype and element count. Returns fresh copies of the outputs.
+   */
+  run(inputs: TensorData | TensorData[]): TensorData[] {
+    const list = Array.isArray(inputs) ? inputs : [inputs];
+    const infos = this.inputs;
+    if (list.length !== infos.length) throw new ShapeError(`${this.model.name} takes ${infos.length} input(s), got ${list.length}`);
+    infos.forEach((info, i) => this.writeInput(i, info, list[i]));
+    const status = this.exec.run();
+    if (status === Status.BAD_INPUT) throw new ValueError(`op ${this.exec.error_op()} met a non-finite input value`);
+    if (status !== Status.OK) throw new DeviceError(`run failed at op ${this.exec.error_op()}: ${Status[status] ?? status}`, status);
+    return this.outputs.map((info, i) => {
+      const Type = ARRAY_TYPES[info.dtype];
+      const bytes = this.exec.output_bytes(i);
+      return new Type(this.exec.memory.buffer.slice(this.exec.output_ptr(i), this.exec.output_ptr(i) + bytes));
+    });
+  }
+
+  memory(): MemoryReport {
+    const byCategory: Record<string, number> = {};
+    for (let c = 1; c < CATEGORY_COUNT; c++) {
+      const bytes = this.exec.high_water_of(c);
+      if (bytes > 0) byCategory[Category[c].toLowerCase()] = bytes;
+    }
+    return {
+      device: this.device.name,
+      budgetBytes: this.device.sramBytes - this.device.reservedSramBytes,
+      plannedBytes: this.exec.arena_bytes(),
+      highWaterBytes: this.exec.high_water(),
+      byCategory,
+      flashBytes: this.model.flashBytes,
+    };
+  }
+
+  private writeInput(i: number, info: TensorInfo, data: TensorData): void {
+    const Type = ARRAY_TYPES[info.dtype];
+    if (!(data instanceof Type)) {
+      throw new ShapeError(`input ${info.name} is ${info.dtype} [${info.shape}], got ${data?.constructor?.name ?? typeof data}`);
+    }
+    const count = info.shape.reduce((a, b) => a * b, 1);
+    if (data.length !== count) throw new ShapeError(`input ${info.name} has ${count} elements [${info.shape}], got ${data.length}`);
+    if (data instanceof Float32Array) {
+      for (let j = 0; j < data.length; j++) {
+        if (!Number.isFinite(data[j])) throw new ValueError(`input ${info.name}[${j}] is ${data[j]}`);
+      }
+    }
+    new Type(this.exec.memory.buffer, this.exec.input_ptr(i), count).set(data as never);
+  }
+}
