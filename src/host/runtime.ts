@@ -4,8 +4,8 @@
 
 export type Build = 'mvp' | 'simd';
 
-/** Where the .wasm comes from: bytes, a compiled module, or a URL / file path. */
-export type WasmSource = BufferSource | WebAssembly.Module | URL | string;
+/** Where the .wasm comes from: bytes, a compiled module, a URL / file path, or a lazy loader of either. */
+export type WasmSource = BufferSource | WebAssembly.Module | URL | string | (() => Promise<WebAssembly.Module | BufferSource>);
 
 /** The executor's exports, exactly as src/runtime/index.ts declares them. */
 export interface ExecutorExports {
@@ -57,6 +57,7 @@ async function bytesOf(source: URL | string): Promise<BufferSource> {
 }
 
 async function compile(source: WasmSource): Promise<WebAssembly.Module> {
+  if (typeof source === 'function') return compile(await source());
   if (source instanceof WebAssembly.Module) return source;
   const bytes = typeof source === 'string' || source instanceof URL ? await bytesOf(source) : source;
   return WebAssembly.compile(bytes);
