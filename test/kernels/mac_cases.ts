@@ -10,21 +10,22 @@ const Q31_CORNERS = [1 << 30, 2147483647, 0];
 
 /** Operands of one layer's output stage, in the int32 layout the kernels read. */
 export function randomStage(rng: Rng, channels: number, reduction: number): OutputStage {
-  const outZp = rng.pick([-128, 127, 0, rng.int(-128, 127), rng.int(-128, 127)]);
+  const outZp = rng.next() < 0.2 ? rng.pick([-128, 127]) : rng.int(-100, 100);
   const ranges: Array<[number, number]> = [
+    [-128, 127],
     [-128, 127],
     [outZp, 127], // relu
     [outZp, Math.min(127, outZp + rng.int(0, 60))], // relu6-like
     [rng.int(-128, 0), rng.int(0, 127)],
   ];
   const [actMin, actMax] = rng.pick(ranges);
-  // |acc| is typically sqrt(reduction) * 73 * 110; aim the output at +-64 for most channels.
-  const typicalLog2 = Math.log2(Math.sqrt(reduction) * 73 * 110 / 64);
+  // |acc| is typically sqrt(reduction) * 73 * 150; aim the output at +-32 for most channels.
+  const typicalLog2 = Math.log2(Math.sqrt(reduction) * 73 * 150 * 0.75 / 32);
   const requant = new Int32Array(2 * channels);
   for (let c = 0; c < channels; c++) {
-    const corner = rng.next() < 0.25;
+    const corner = rng.next() < 0.15;
     requant[2 * c] = corner ? rng.pick(Q31_CORNERS) : rng.int(1 << 30, 2147483647);
-    requant[2 * c + 1] = rng.next() < 0.2 ? rng.int(-31, 8) : Math.max(-31, Math.min(8, -Math.round(typicalLog2) + rng.int(-2, 2)));
+    requant[2 * c + 1] = rng.next() < 0.1 ? rng.int(-31, 8) : Math.max(-31, Math.min(8, -Math.round(typicalLog2) + rng.int(-1, 1)));
   }
   let bias: Int32Array | null = null;
   const biasKind = rng.int(0, 3);
