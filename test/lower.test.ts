@@ -6,6 +6,8 @@ import { BudgetError, FormatError, ShapeError } from '../src/formats/errors.js';
 import type { QModel, QOp, QTensor } from '../src/formats/qmodel.js';
 import { ALIGN, Category, DType, NO_TENSOR, Op, Storage } from '../src/formats/schema.js';
 import { Rng } from './helpers/rng.js';
+import { referenceCnn } from '../src/compiler/models.js';
+import { quantizeGraph } from '../src/compiler/ptq.js';
 
 const act = (name: string, shape: number[], scale: number, zeroPoint: number): QTensor => ({ name, shape, dtype: 'int8', quant: { scale: [scale], zeroPoint: [zeroPoint] } });
 const filled = (n: number, rng: Rng, lo: number, hi: number) => Array.from({ length: n }, () => rng.int(lo, hi));
@@ -321,5 +323,28 @@ describe('lowerModel: invalid models name the op and the tensor', () => {
     m.ops[2].inputs[1] = 'x2';
     expect(() => lowerModel(m)).toThrow(ShapeError);
     expect(() => lowerModel(m)).toThrow(/op 2 \(add -> 'a'\): inputs 'p' \[1,4,4,8\] and 'x2' \[1,4,4,4\] differ in shape/);
+  });
+});
+
+describe('lowerModel: the reference CNN after post-training quantization', () => {
+  // conv3x3/2 8 -> dw3x3 -> pw16 -> dw3x3/2 -> pw32 -> GAP -> fc10 on 28x28x1, with quantize and dequantize.
+  const rng = new Rng(3);
+  const calibration = Float32Array.from({ length: 784 * 8 }, () => rng.next());
+  const { container, report } = lowerModel(quantizeGraph(referenceCnn(1), calibration));
+
+  it('lowers pointwise convs to CONV1X1 and counts the MACs by layer', () => {
+    expect(container.ops.map((o) => Op[o.op])).toEqual([
+      'QUANTIZE', 'CONV2D', 'DEPTHWISE_CONV2D', 'CONV1X1', 'DEPTHWISE_CONV2D', 'CONV1X1', 'GLOBAL_AVG_POOL', 'FULLY_CONNECTED', 'DEQUANTIZE',
+    ]);
+    // 14x14x8 x 9 taps; 14x14x8 x 9; 14x14x16 x 8; 7x7x16 x 9; 7x7x32 x 16; 10 x 32.
+    expect(report.ops.map((o) => o.macs)).toEqual([0, 14112, 14112, 25088, 7056, 25088, 0, 320, 0]);
+  });
+
+  it('plans an arena the container reader accepts, well under the naive sum', () => {
+    const back = readContainer(writeContainer(container)); // the reader re-checks every lifetime overlap
+    expect(back.plan.arenaBytes).toBe(report.plan.arenaBytes);
+    const peakLive = Math.max(...report.plan.timeline.map((u) => u.liveBytes));
+    expect(report.plan.arenaBytes).toBeGreaterThanOrEqual(peakLive);
+    expect(report.plan.arenaBytes).toBeLessThan(report.plan.naiveBytes / 2);
   });
 });
