@@ -2,7 +2,7 @@
 // (gemmlowp fixed-point semantics). `multiplier` is a Q31 value in [2^30, 2^31) (or 0) and
 // `shift` a power-of-two exponent, positive = left, as produced by QuantizeMultiplier.
 
-/** round(a * b / 2^31) with ties away from zero; the one overflow case saturates. */
+/** round(a * b / 2^31), ties toward +infinity (gemmlowp's nudge); the one overflow case saturates. */
 // @ts-ignore: decorator
 @inline
 export function saturatingRoundingDoublingHighMul(a: i32, b: i32): i32 {
