@@ -52,6 +52,23 @@ describe.each(VARIANTS)('%s %s', (build, fn) => {
     }
   });
 
+  it('matches the oracle with synthetic parameters that land the rounding steps on ties', () => {
+    // leftShift 0 and multipliers near 2^30 make x * m / 2^31 and x / 2^shift hit exact halves,
+    // so every rounding rule (and a positive output shift) is observable in the int8 output.
+    const rng = new Rng(0x7e5);
+    const multiplier = () => rng.pick([2 ** 30, 2 ** 30 + 1, 2 ** 31 - 1, rng.int(2 ** 30, 2 ** 31 - 1)]);
+    for (let t = 0; t < 1000; t++) {
+      const params: AddCase = {
+        leftShift: rng.int(0, 2), aMultiplier: multiplier(), aShift: rng.int(-3, 0), bMultiplier: multiplier(), bShift: rng.int(-3, 0),
+        outMultiplier: multiplier(), outShift: rng.int(-2, 1), aZp: rng.int(-128, 127), bZp: rng.int(-128, 127), outZp: rng.int(-20, 20), actMin: -128, actMax: 127,
+      };
+      const count = rng.pick([8, 9, 17, 33]);
+      const a = rng.int8Array(count), b = rng.int8Array(count);
+      const diff = firstMismatch(`${fn} case ${t}`, runAdd(ws, fn, a, b, params), addOracle(a, b, params), { params, a: [...a], b: [...b] });
+      expect(diff, diff).toBe('');
+    }
+  });
+
   it('works in place (output aliases input a)', () => {
     const rng = new Rng(7);
     const { params } = randomCase(rng);
