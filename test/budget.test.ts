@@ -17,7 +17,9 @@ const buffers: PlanBuffer[] = [
   { id: 2, name: 'b', bytes: 960, first: 1, last: 2, category: Category.ACTIVATION, producer: 'op 1 conv2d' },
   { id: 3, name: 'y', bytes: 32, first: 2, last: 2, category: Category.ACTIVATION, producer: 'op 2 fully_connected' },
 ];
-const plan = planArena(buffers); // peak at op 1: a + b = 1600 B
+// b@0 (largest), a@960, x@0, y@960: ops 0 and 1 both reach byte 1600; op 1 holds more live
+// bytes (a + b), so its buffers are the ones that explain the peak.
+const plan = planArena(buffers);
 
 function thrown(f: () => unknown): BudgetError {
   try {

@@ -50,7 +50,10 @@ export interface ArenaPlan {
   arenaBytes: number;
   /** One entry per op, index = op. */
   timeline: OpUsage[];
-  /** The op at which the high-water mark is reached (ties: most live bytes, then earliest). */
+  /**
+   * The op at which the high-water mark is reached; among several, the one with the most live
+   * bytes (the buffers that explain the peak), then the earliest.
+   */
   peakOp: number;
   /** Live bytes at `peakOp` by category name (ACTIVATION, SCRATCH, ...). */
   breakdown: Partial<Record<keyof typeof Category, number>>;
