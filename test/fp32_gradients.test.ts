@@ -2,12 +2,12 @@
 // engine, on seeded random shapes (odd sizes, stride 2, SAME and VALID padding, batch > 1).
 //
 // Loss: L = sum(y * r) with a fixed random r, summed in float64, so dL/dy = r. For each
-// checked coordinate v: numeric = (L(v + h) - L(v - h)) / (2h), h = 1e-3 (the actual float32
-// step is used). Pass: |numeric - analytic| <= 2e-3 + 1e-2 * max(|numeric|, |analytic|).
-// Non-smooth ops (ReLU kinks, max-pool ties): a coordinate whose one-sided differences
-// disagree by more than 3e-3 crossed a kink inside [v - h, v + h] and is skipped; at most
-// 10% of the coordinates of a case may be skipped (40% for the whole reference CNN), and
-// smooth cases may skip none.
+// checked coordinate v: numeric = (L(v + h) - L(v - h)) / (2h), using the actual float32
+// step. Pass: |numeric - analytic| <= atol + rtol * max(|numeric|, |analytic|), with
+// - smooth cases: h = 3e-2, atol = 2e-4, rtol = 2e-3 (a 1% error in a gradient fails);
+// - non-smooth cases (ReLU kinks, max-pool ties): h = 1e-3, atol = 2e-3, rtol = 1e-2, and a
+//   coordinate whose one-sided differences disagree by more than 3e-3 crossed a kink inside
+//   [v - h, v + h] and is skipped; at most 10% of a case's coordinates may be skipped.
 
 import { describe, expect, it } from 'vitest';
 import { ModelBuilder, type TensorRef } from '../src/compiler/builder.js';
@@ -20,9 +20,9 @@ import { convAxis, parameters, size, type Graph, type Padding } from '../src/com
 import { referenceCnn } from '../src/compiler/models.js';
 import { Random } from '../src/host/random.js';
 
-const H = 1e-3;
-const ATOL = 2e-3;
-const RTOL = 1e-2;
+interface Tolerance { h: number; atol: number; rtol: number }
+const SMOOTH: Tolerance = { h: 3e-2, atol: 2e-4, rtol: 2e-3 };
+const KINKED: Tolerance = { h: 1e-3, atol: 2e-3, rtol: 1e-2 };
 const KINK = 3e-3;
 const COORDS_PER_TENSOR = 24;
 
@@ -33,7 +33,8 @@ function randomArray(rng: Random, n: number, scale = 1): Float32Array {
 }
 
 /** Finite-difference check of dL/dinput and every dL/dparam of `graph`. */
-function checkGraph(graph: Graph, batch: number, rng: Random, inputScale = 1): CheckResult {
+function checkGraph(graph: Graph, batch: number, rng: Random, tol: Tolerance, inputScale = 1): CheckResult {
+  const H = tol.h;
   const x = randomArray(rng, batch * size(graph.nodes[0].shape), inputScale);
   const outLength = outputOf(forward(graph, x, batch)).length;
   const r = randomArray(rng, outLength);
@@ -61,13 +62,13 @@ function checkGraph(graph: Graph, batch: number, rng: Random, inputScale = 1): C
       const lMinus = loss();
       values[i] = v;
       result.checked++;
-      if (Math.abs((lPlus - l0) / (up - v) - (l0 - lMinus) / (v - down)) > KINK) {
+      if (tol === KINKED && Math.abs((lPlus - l0) / (up - v) - (l0 - lMinus) / (v - down)) > KINK) {
         result.skipped++;
         continue;
       }
       const numeric = (lPlus - lMinus) / (up - down);
       const a = analytic[i];
-      if (Math.abs(numeric - a) > ATOL + RTOL * Math.max(Math.abs(numeric), Math.abs(a))) {
+      if (Math.abs(numeric - a) > tol.atol + tol.rtol * Math.max(Math.abs(numeric), Math.abs(a))) {
         result.failures.push(`${name}[${i}]: numeric ${numeric.toFixed(5)} analytic ${a.toFixed(5)}`);
       }
     }
@@ -77,15 +78,12 @@ function checkGraph(graph: Graph, batch: number, rng: Random, inputScale = 1): C
 
 interface Case {
   label: string; graph: Graph; batch: number; smooth: boolean; inputScale?: number;
-  /** Largest fraction of coordinates that may sit at kinks; default 0.1. */
-  maxKinkFraction?: number;
 }
 
 function expectGradientsMatch(c: Case, rng: Random): void {
-  const r = checkGraph(c.graph, c.batch, rng, c.inputScale);
+  const r = checkGraph(c.graph, c.batch, rng, c.smooth ? SMOOTH : KINKED, c.inputScale);
   expect(r.failures, `${c.label}: ${r.failures.slice(0, 5).join('; ')}`).toEqual([]);
-  if (c.smooth) expect(r.skipped, `${c.label}: smooth op skipped ${r.skipped} coordinates`).toBe(0);
-  else expect(r.skipped, `${c.label}: ${r.skipped}/${r.checked} coordinates at kinks`).toBeLessThanOrEqual((c.maxKinkFraction ?? 0.1) * r.checked);
+  if (!c.smooth) expect(r.skipped, `${c.label}: ${r.skipped}/${r.checked} coordinates at kinks`).toBeLessThanOrEqual(0.1 * r.checked);
   expect(r.checked).toBeGreaterThan(0);
 }
 
@@ -179,10 +177,12 @@ describe('fp32 backward vs finite differences', () => {
     }
   });
 
-  it('the whole reference CNN (every parameter, through the engine)', () => {
-    // Each weight feeds thousands of ReLUs here, so kinks within h are common: allow 40%
-    // skipped (seen: 20%), which still leaves 150 or more coordinates compared exactly.
-    expectGradientsMatch({ label: 'reference-cnn', graph: referenceCnn(7), batch: 2, smooth: false, maxKinkFraction: 0.4 }, rng);
+  it('the whole reference CNN through the engine (activations removed: smooth, strict)', () => {
+    // With its ReLUs every weight feeds thousands of kinks and finite differences turn
+    // unreliable; fused ReLUs are covered per op above. This case checks the chaining.
+    const graph = referenceCnn(7);
+    for (const node of graph.nodes) if ('activation' in node) node.activation = 'none';
+    expectGradientsMatch({ label: 'reference-cnn without activations', graph, batch: 2, smooth: true }, rng);
   });
 });
 
@@ -190,6 +190,7 @@ describe('losses vs finite differences', () => {
   const rng = new Random(42);
   const check = (label: string, f: (p: Float32Array) => { loss: number; grad: Float32Array }, p: Float32Array): void => {
     const { grad } = f(p);
+    const H = 1e-2;
     for (let i = 0; i < p.length; i++) {
       const v = p[i];
       p[i] = v + H;
@@ -200,7 +201,7 @@ describe('losses vs finite differences', () => {
       const lMinus = f(p).loss;
       p[i] = v;
       const numeric = (lPlus - lMinus) / (up - down);
-      expect(Math.abs(numeric - grad[i]), `${label}[${i}]: numeric ${numeric} analytic ${grad[i]}`).toBeLessThanOrEqual(1e-3 + RTOL * Math.abs(numeric));
+      expect(Math.abs(numeric - grad[i]), `${label}[${i}]: numeric ${numeric} analytic ${grad[i]}`).toBeLessThanOrEqual(2e-4 + 2e-3 * Math.abs(numeric));
     }
   };
 
