@@ -135,9 +135,9 @@ export function lowerModel(model: QModel, options: LowerOptions = {}): { contain
     drafts.set(t.name, draftOf(t));
   }
   if (!model.ops?.length) throw new FormatError('the model has no ops');
-  const graph = new Graph(model, drafts);
-  const lowered = model.ops.map((q, i) => graph.lowerOp(q, i));
-  graph.checkGraphIo();
+  const schedule = new ScheduleBuilder(model, drafts);
+  const lowered = model.ops.map((q, i) => schedule.lowerOp(q, i));
+  schedule.checkGraphIo();
 
   // Tensor indices: used QModel tensors first, then derived constants.
   const order = [...drafts.values()].filter((d) => d.used);
@@ -300,7 +300,7 @@ function planBuffers(order: Draft[], index: Map<string, number>, lowered: Lowere
 // ---------------------------------------------------------------------------------------
 // Ops
 
-class Graph {
+class ScheduleBuilder {
   private readonly written = new Map<string, number>();
   private readonly graphInputs: Set<string>;
 
