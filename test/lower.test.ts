@@ -8,6 +8,8 @@ import { ALIGN, Category, DType, NO_TENSOR, Op, Storage } from '../src/formats/s
 import { Rng } from './helpers/rng.js';
 import { referenceCnn } from '../src/compiler/models.js';
 import { quantizeGraph } from '../src/compiler/ptq.js';
+import { Model } from '../src/host/model.js';
+import { Session } from '../src/host/session.js';
 
 const act = (name: string, shape: number[], scale: number, zeroPoint: number): QTensor => ({ name, shape, dtype: 'int8', quant: { scale: [scale], zeroPoint: [zeroPoint] } });
 const filled = (n: number, rng: Rng, lo: number, hi: number) => Array.from({ length: n }, () => rng.int(lo, hi));
@@ -347,4 +349,15 @@ describe('lowerModel: the reference CNN after post-training quantization', () =>
     expect(report.plan.arenaBytes).toBeGreaterThanOrEqual(peakLive);
     expect(report.plan.arenaBytes).toBeLessThan(report.plan.naiveBytes / 2);
   });
+
+  for (const build of ['mvp', 'simd'] as const) {
+    it(`the executor (${build}) measures exactly the planned high-water mark`, async () => {
+      const session = await Session.create(Model.compile(quantizeGraph(referenceCnn(1), calibration)), { build });
+      session.run(Float32Array.from({ length: 784 }, () => rng.next()));
+      const memory = session.memory();
+      const plannedTop = Math.max(...report.plan.timeline.map((u) => u.highWater));
+      expect(memory.highWaterBytes).toBe(plannedTop);
+      expect(memory.plannedBytes).toBe(report.plan.arenaBytes);
+    });
+  }
 });
