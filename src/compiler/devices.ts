@@ -33,6 +33,8 @@ export interface DeviceProfile {
   name: string;
   /** Human-readable summary: part, core, clock. */
   description: string;
+  /** CPU core the executor runs on ("Cortex-M7"). */
+  core: string;
   clockHz: number;
   /** On-chip SRAM, all regions (datasheet). */
   sramBytes: number;
@@ -127,6 +129,7 @@ const MCU_FLASH_RESERVE = 128 * KIB;
 export const DEVICES: Readonly<Record<string, DeviceProfile>> = {
   stm32f746: {
     name: 'stm32f746',
+    core: 'Cortex-M7',
     description: 'STM32F746 (Cortex-M7, 216 MHz)',
     clockHz: 216e6,
     // 320 KB: DTCM 64 KB + SRAM1 240 KB + SRAM2 16 KB, contiguous from 0x20000000 (RM0385).
@@ -138,6 +141,7 @@ export const DEVICES: Readonly<Record<string, DeviceProfile>> = {
   },
   stm32h743: {
     name: 'stm32h743',
+    core: 'Cortex-M7',
     description: 'STM32H743 (Cortex-M7, 480 MHz)',
     clockHz: 480e6,
     // 1 MB in separate regions (RM0433): AXI SRAM 512 KB, SRAM1-3 288 KB, SRAM4 64 KB,
@@ -151,6 +155,7 @@ export const DEVICES: Readonly<Record<string, DeviceProfile>> = {
   },
   nrf52840: {
     name: 'nrf52840',
+    core: 'Cortex-M4F',
     description: 'nRF52840 (Cortex-M4F, 64 MHz)',
     clockHz: 64e6,
     sramBytes: 256 * KIB, // one contiguous RAM (nRF52840 product specification)
@@ -161,6 +166,7 @@ export const DEVICES: Readonly<Record<string, DeviceProfile>> = {
   },
   rp2040: {
     name: 'rp2040',
+    core: 'Cortex-M0+',
     description: 'RP2040 (2x Cortex-M0+, 133 MHz; the executor uses one core)',
     clockHz: 133e6,
     sramBytes: 264 * KIB, // 4 striped 64 KB banks + 2 x 4 KB, contiguous (RP2040 datasheet)
@@ -174,6 +180,7 @@ export const DEVICES: Readonly<Record<string, DeviceProfile>> = {
   },
   esp32s3: {
     name: 'esp32s3',
+    core: 'Xtensa LX7',
     description: 'ESP32-S3 (2x Xtensa LX7, 240 MHz; the executor uses one core)',
     clockHz: 240e6,
     sramBytes: 512 * KIB, // internal SRAM (ESP32-S3 datasheet)
