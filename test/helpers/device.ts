@@ -27,8 +27,8 @@ export interface Executor {
 
 const modules = new Map<Build, WebAssembly.Module>();
 
-export function wasmBytes(build: Build): Uint8Array {
-  return readFileSync(new URL(`../../build/sparrow.${build}.wasm`, import.meta.url));
+export function wasmBytes(build: Build): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(readFileSync(new URL(`../../build/sparrow.${build}.wasm`, import.meta.url)));
 }
 
 /** A fresh executor instance (its own memory). */
