@@ -14,7 +14,7 @@ const builds = {
   'kernels.mvp': { target: 'mvp', entry: 'src/runtime/kernels/index.ts' },
   'kernels.simd': { target: 'simd', entry: 'src/runtime/kernels/index_simd.ts' },
   // the mvp executor as a WASI preview1 command (`_start`)
-  'sparrow.wasi': { target: 'mvp', entry: 'targets/wasi/main.ts', extra: ['--exportStart', '_start'], optional: true },
+  'sparrow.wasi': { target: 'mvp', entry: 'targets/wasi/main.ts', extra: ['--exportStart', '_start'] },
 };
 const sources = ['src/runtime', 'src/train', 'src/formats/schema.ts', 'targets/wasi', 'asconfig.json', 'scripts/build-wasm.mjs'];
 
@@ -28,7 +28,7 @@ function newest(path) {
 const args = process.argv.slice(2);
 const ifStale = args.includes('--if-stale');
 const wanted = args.filter((a) => !a.startsWith('--'));
-const names = wanted.length ? wanted : Object.keys(builds).filter((n) => !builds[n].optional);
+const names = wanted.length ? wanted : Object.keys(builds);
 const sourceTime = Math.max(...sources.map(newest));
 mkdirSync('build', { recursive: true });
 for (const name of names) {

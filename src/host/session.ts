@@ -56,7 +56,7 @@ export class Session {
       throw new BudgetError(`model ${m.name} on ${device.name}`, m.arenaBytes, budget, m.report?.plan.peakBuffers ?? []);
     }
     const exec = await instantiateExecutor(build, options.wasm);
-    const ptr = exec.container_buffer(m.bytes.length);
+    const ptr = exec.container_buffer(m.bytes.length) >>> 0;
     if (ptr === 0) throw new DeviceError(`the executor could not reserve ${m.bytes.length} B for the container`, Status.OUT_OF_MEMORY);
     new Uint8Array(exec.memory.buffer, ptr, m.bytes.length).set(m.bytes);
     const status = exec.load(m.bytes.length, budget);
@@ -88,22 +88,22 @@ export class Session {
     if (status !== Status.OK) throw new DeviceError(`run failed at op ${this.exec.error_op()}: ${Status[status] ?? status}`, status);
     return this.outputs.map((info, i) => {
       const Type = ARRAY_TYPES[info.dtype];
-      const bytes = this.exec.output_bytes(i);
-      return new Type(this.exec.memory.buffer.slice(this.exec.output_ptr(i), this.exec.output_ptr(i) + bytes));
+      const ptr = this.exec.output_ptr(i) >>> 0;
+      return new Type(this.exec.memory.buffer.slice(ptr, ptr + (this.exec.output_bytes(i) >>> 0)));
     });
   }
 
   memory(): MemoryReport {
     const byCategory: Record<string, number> = {};
     for (let c = 1; c < CATEGORY_COUNT; c++) {
-      const bytes = this.exec.high_water_of(c);
+      const bytes = this.exec.high_water_of(c) >>> 0;
       if (bytes > 0) byCategory[Category[c].toLowerCase()] = bytes;
     }
     return {
       device: this.device.name,
       budgetBytes: this.device.sramBytes - this.device.reservedSramBytes,
-      plannedBytes: this.exec.arena_bytes(),
-      highWaterBytes: this.exec.high_water(),
+      plannedBytes: this.exec.arena_bytes() >>> 0,
+      highWaterBytes: this.exec.high_water() >>> 0,
       byCategory,
       flashBytes: this.model.flashBytes,
     };
@@ -121,6 +121,6 @@ export class Session {
         if (!Number.isFinite(data[j])) throw new ValueError(`input ${info.name}[${j}] is ${data[j]}`);
       }
     }
-    new Type(this.exec.memory.buffer, this.exec.input_ptr(i), count).set(data as never);
+    new Type(this.exec.memory.buffer, this.exec.input_ptr(i) >>> 0, count).set(data as never);
   }
 }

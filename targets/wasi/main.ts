@@ -8,7 +8,7 @@
 // then the inputs. The budget is the SRAM granted to the arena (default: unlimited, the
 // plan's own size). Exit code: 0, or the Status that stopped it (64 for a usage error).
 import {
-  container_buffer, input_bytes, input_count, input_ptr, load, output_bytes, output_count, output_ptr, run,
+  container_buffer, input_bytes, input_count, input_ptr, load as loadContainer, output_bytes, output_count, output_ptr, run,
 } from '../../src/runtime/index';
 import { HEADER_BYTES, Status } from '../../src/formats/schema';
 import { close, openForReading, readExactly, say, writeAll } from './io';
@@ -75,16 +75,16 @@ function main(): void {
   if (argc > first + 2) fail(EXIT_USAGE, "usage: sparrow.wasi.wasm [--budget BYTES] [MODEL|-] [INPUT|-]\n");
 
   const modelFd = source(first, argc);
-  if (!readExactly(modelFd, HEADER, HEADER_BYTES)) fail(<u32>Status.TRUNCATED, "sparrow: the container ends inside its header\n");
+  if (!readExactly(modelFd, HEADER, <u32>HEADER_BYTES)) fail(<u32>Status.TRUNCATED, "sparrow: the container ends inside its header\n");
   const len = load<u32>(HEADER, 8);
-  if (len < HEADER_BYTES) fail(<u32>Status.TRUNCATED, "sparrow: the container's length field is too small\n");
+  if (len < <u32>HEADER_BYTES) fail(<u32>Status.TRUNCATED, "sparrow: the container's length field is too small\n");
   const ptr = container_buffer(len);
   if (ptr == 0) fail(<u32>Status.OUT_OF_MEMORY, "sparrow: no memory for the container\n");
-  memory.copy(ptr, HEADER, HEADER_BYTES);
-  if (!readExactly(modelFd, ptr + HEADER_BYTES, len - HEADER_BYTES)) fail(<u32>Status.TRUNCATED, "sparrow: the container is shorter than its length field\n");
+  memory.copy(ptr, HEADER, <usize>HEADER_BYTES);
+  if (!readExactly(modelFd, ptr + <usize>HEADER_BYTES, len - <u32>HEADER_BYTES)) fail(<u32>Status.TRUNCATED, "sparrow: the container is shorter than its length field\n");
   if (modelFd != STDIN) close(modelFd);
 
-  const status = load(len, budget);
+  const status = loadContainer(len, budget);
   if (status == Status.OVER_BUDGET) fail(<u32>status, "sparrow: the plan's arena does not fit the budget\n");
   if (status != Status.OK) fail(<u32>status, "sparrow: the container is invalid\n");
 

@@ -1,0 +1,30 @@
+// `npm run bench`: every benchmark, one JSON object per line
+// ({"what","build","shape","median","min","max","unit"}): per-kernel throughput scalar vs
+// SIMD, the reference CNN and MLP at batch 1 on both builds, and the .wasm sizes.
+// Progress goes to stderr so stdout stays machine-readable.
+import { statSync } from 'node:fs';
+import { benchMacKernels } from './kernels_mac.js';
+import { benchMiscKernels } from './kernels_misc.js';
+import { benchModel } from '../targets/node/bench_model.js';
+import { getDevice } from '../src/compiler/devices.js';
+import { Model } from '../src/host/model.js';
+import { referenceData, referenceQModel } from '../targets/node/reference.js';
+
+const print = (line: object) => console.log(JSON.stringify(line));
+
+for (const name of ['sparrow.mvp', 'sparrow.simd', 'sparrow.wasi', 'kernels.mvp', 'kernels.simd']) {
+  const bytes = statSync(new URL(`../build/${name}.wasm`, import.meta.url)).size;
+  print({ what: `wasm-size/${name}`, shape: '-', median: bytes, min: bytes, max: bytes, unit: 'B' });
+}
+
+const data = referenceData();
+for (const name of ['reference-cnn', 'reference-mlp'] as const) {
+  console.error(`bench: ${name}`);
+  const model = Model.compile(referenceQModel(name, data).qmodel, { device: getDevice('stm32f746') });
+  for (const line of await benchModel(model, { name, runs: 4000 })) print(line);
+}
+
+console.error('bench: MAC kernels');
+for (const line of await benchMacKernels()) print(line);
+console.error('bench: elementwise, pooling, softmax, quantize kernels');
+for (const line of benchMiscKernels()) print(line);

@@ -1,0 +1,118 @@
+// The inverse of lowering: a container's records back to the QModel a person writes
+// (`sparrow unpack`). Requantization tables and per-channel scale tensors fold back into
+// quant params; explicit paddings and clamp ranges become padding modes and activations.
+import type { ContainerModel, OpRecord, TensorRecord } from '../formats/container_types.js';
+import type { Activation, DTypeName, OpName, QModel, QOp, QTensor } from '../formats/qmodel.js';
+import { DType, NO_TENSOR, Op, Storage } from '../formats/schema.js';
+import { activationRange, softmaxParams } from './quant_math.js';
+import { convAxis } from './graph.js';
+
+const DTYPE_NAMES: Record<number, DTypeName> = { [DType.INT8]: 'int8', [DType.INT32]: 'int32', [DType.FLOAT32]: 'float32', [DType.UINT8]: 'uint8' };
+const OP_NAMES: Record<number, OpName> = {
+  [Op.CONV2D]: 'conv2d',
+  [Op.DEPTHWISE_CONV2D]: 'depthwise_conv2d',
+  [Op.CONV1X1]: 'conv2d',
+  [Op.FULLY_CONNECTED]: 'fully_connected',
+  [Op.ADD]: 'add',
+  [Op.AVG_POOL]: 'avg_pool',
+  [Op.MAX_POOL]: 'max_pool',
+  [Op.GLOBAL_AVG_POOL]: 'global_avg_pool',
+  [Op.RESHAPE]: 'reshape',
+  [Op.SOFTMAX]: 'softmax',
+  [Op.QUANTIZE]: 'quantize',
+  [Op.DEQUANTIZE]: 'dequantize',
+};
+/** Where each op keeps its clamp range in `params`. */
+const ACT_PARAMS: Partial<Record<Op, [number, number]>> = {
+  [Op.CONV2D]: [4, 5], [Op.DEPTHWISE_CONV2D]: [4, 5], [Op.CONV1X1]: [4, 5], [Op.FULLY_CONNECTED]: [4, 5],
+  [Op.ADD]: [7, 8], [Op.AVG_POOL]: [6, 7], [Op.MAX_POOL]: [6, 7], [Op.GLOBAL_AVG_POOL]: [6, 7],
+};
+
+function tensorData(c: ContainerModel, t: TensorRecord): number[] {
+  const buf = c.data.buffer.slice(c.data.byteOffset + t.offset, c.data.byteOffset + t.offset + t.bytes);
+  const view = t.dtype === DType.INT8 ? new Int8Array(buf) : t.dtype === DType.INT32 ? new Int32Array(buf) : t.dtype === DType.UINT8 ? new Uint8Array(buf) : new Float32Array(buf);
+  return Array.from(view);
+}
+
+/** The activation whose clamp range equals [min, max] in the output's quantization. */
+function activationOf(min: number, max: number, out: TensorRecord): Activation {
+  for (const a of ['none', 'relu', 'relu6'] as const) {
+    const [lo, hi] = activationRange(a, out.scale, out.zeroPoint);
+    if (lo === min && hi === max) return a;
+  }
+  return 'none';
+}
+
+/** SAME when the stored top/left pads are what SAME gives, else VALID (both agree when SAME pads are 0). */
+function paddingOf(op: OpRecord, input: TensorRecord, kH: number, kW: number, strideH: number, strideW: number, padParams: [number, number]): 'same' | 'valid' {
+  const h = convAxis(input.shape[1], kH, strideH, 'same');
+  const w = convAxis(input.shape[2], kW, strideW, 'same');
+  const [top, left] = [op.params[padParams[0]], op.params[padParams[1]]];
+  return top === 0 && left === 0 ? 'valid' : top === h.padBefore && left === w.padBefore ? 'same' : 'valid';
+}
+
+export function raiseContainer(c: ContainerModel): QModel {
+  const name = (i: number): string => c.names?.[i] ?? `t${i}`;
+  // tensors that only exist for the device: requantization tables and per-channel scales
+  const deviceOnly = new Set<number>();
+  for (const op of c.ops) if (op.inputs[3] !== undefined && op.inputs[3] !== NO_TENSOR) deviceOnly.add(op.inputs[3]);
+  for (const t of c.tensors) if (t.channelScales !== NO_TENSOR) deviceOnly.add(t.channelScales);
+
+  const tensors: QTensor[] = [];
+  c.tensors.forEach((t, i) => {
+    if (deviceOnly.has(i)) return;
+    const q: QTensor = { name: name(i), shape: [...t.shape], dtype: DTYPE_NAMES[t.dtype] };
+    if (t.channelScales !== NO_TENSOR) {
+      const scales = tensorData(c, c.tensors[t.channelScales]);
+      q.quant = { scale: scales, zeroPoint: scales.map(() => 0) };
+    } else if (t.scale > 0) {
+      q.quant = { scale: [t.scale], zeroPoint: [t.zeroPoint] };
+    }
+    if (t.storage === Storage.CONST) q.data = tensorData(c, t);
+    tensors.push(q);
+  });
+
+  const ops: QOp[] = c.ops.map((op) => {
+    const inputs = op.inputs.slice(0, op.op === Op.ADD ? 2 : 3).filter((i) => i !== NO_TENSOR).map(name);
+    const out = c.tensors[op.output];
+    const q: QOp = { op: OP_NAMES[op.op], inputs, outputs: [name(op.output)] };
+    const act = ACT_PARAMS[op.op as Op];
+    if (act) q.activation = activationOf(op.params[act[0]], op.params[act[1]], out);
+    const x = c.tensors[op.inputs[0]];
+    if (op.op === Op.CONV2D || op.op === Op.DEPTHWISE_CONV2D) {
+      const w = c.tensors[op.inputs[1]];
+      q.stride = [op.params[0], op.params[1]];
+      q.padding = paddingOf(op, x, w.shape[1], w.shape[2], op.params[0], op.params[1], [2, 3]);
+    } else if (op.op === Op.CONV1X1) {
+      q.stride = [1, 1];
+      q.padding = 'valid';
+    } else if (op.op === Op.AVG_POOL || op.op === Op.MAX_POOL) {
+      q.filter = [op.params[0], op.params[1]];
+      q.stride = [op.params[2], op.params[3]];
+      q.padding = paddingOf(op, x, op.params[0], op.params[1], op.params[2], op.params[3], [4, 5]);
+    } else if (op.op === Op.SOFTMAX) {
+      q.beta = betaOf(op, x.scale);
+    }
+    return q;
+  });
+
+  const meta = c.meta ?? {};
+  return {
+    format: 'sparrow-model',
+    version: 1,
+    ...(typeof meta['model'] === 'string' ? { name: meta['model'] } : {}),
+    tensors,
+    ops,
+    inputs: c.plan.inputs.map(name),
+    outputs: c.plan.outputs.map(name),
+  };
+}
+
+/** The beta whose softmax parameters equal the stored ones (searched around the usual 1). */
+function betaOf(op: OpRecord, inputScale: number): number {
+  const stored = { inputMultiplier: op.params[0], inputLeftShift: op.params[1] };
+  const real = (stored.inputMultiplier / 2 ** 31) * 2 ** stored.inputLeftShift / 2 ** 26 / inputScale;
+  const rounded = Number(real.toPrecision(6));
+  const p = softmaxParams(rounded, inputScale);
+  return p.inputMultiplier === stored.inputMultiplier && p.inputLeftShift === stored.inputLeftShift ? rounded : real;
+}
