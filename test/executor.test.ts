@@ -58,13 +58,14 @@ describe('executor: one fixture per op', () => {
 });
 
 describe('executor: memory accounting', () => {
-  it('reports the bytes of each category live at the peak step', () => {
+  it("reports each category's own high-water mark", () => {
     const f = chainFixture();
     const ex = instantiate('mvp');
     expect(loadInto(ex, writeContainer(f.model)).status).toBe(Status.OK);
     setInput(ex, 0, f.inputs[0]);
     expect(ex.run()).toBe(Status.OK);
-    // step 3 (conv1x1): depthwise [128,256) + pointwise [256,512) activations, scratch [0,64)
+    // step 3 (conv1x1): depthwise [128,256) + pointwise [256,512) activations, scratch [0,64);
+    // no other step has more activation or scratch bytes live
     expect(ex.high_water()).toBe(512);
     expect(ex.high_water_of(Category.ACTIVATION)).toBe(128 + 256);
     expect(ex.high_water_of(Category.SCRATCH)).toBe(64);

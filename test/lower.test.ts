@@ -155,7 +155,7 @@ describe('lowerModel: a conv / depthwise / reshape / fc / softmax chain', () => 
     expect(report.plan.peakOp).toBe(0);
     expect(report.plan.peakBuffers).toEqual([{ name: 'x', bytes: 50, op: 'graph input' }, { name: 'c1', bytes: 36, op: 'op 0 conv2d' }]);
     expect(report.plan.naiveBytes).toBe(64 + 48 + 16 + 16 + 16 + 16);
-    expect(container.meta).toEqual({ producer: 'sparrow', model: 'chain', arenaBytes: 112, arenaBreakdown: { ACTIVATION: 86 } });
+    expect(container.meta).toEqual({ producer: 'sparrow', model: 'chain', arenaBytes: 112, arenaPeaks: { ACTIVATION: 86 } });
   });
 
   it('counts MACs per op', () => {
@@ -358,6 +358,8 @@ describe('lowerModel: the reference CNN after post-training quantization', () =>
       const plannedTop = Math.max(...report.plan.timeline.map((u) => u.highWater));
       expect(memory.highWaterBytes).toBe(plannedTop);
       expect(memory.plannedBytes).toBe(report.plan.arenaBytes);
+      const plannedByCategory = Object.fromEntries(Object.entries(report.plan.categoryPeaks).map(([k, v]) => [k.toLowerCase(), v]));
+      expect(memory.byCategory).toEqual(plannedByCategory);
     });
   }
 });

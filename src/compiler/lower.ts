@@ -70,6 +70,8 @@ export interface PlanSummary {
   naiveBytes: number;
   peakOp: number;
   breakdown: ArenaPlan['breakdown'];
+  /** Per-category high-water marks: what the executor's high_water_of() measures. */
+  categoryPeaks: ArenaPlan['categoryPeaks'];
   timeline: OpUsage[];
   /** Buffers live at the peak, largest first, with the op that writes them. */
   peakBuffers: { name: string; bytes: number; op?: string }[];
@@ -130,7 +132,7 @@ export function lowerModel(model: QModel, options: LowerOptions = {}): { contain
     data,
     plan: { arenaBytes: plan.arenaBytes, inputs: model.inputs.map((n) => index.get(n)!), outputs: model.outputs.map((n) => index.get(n)!) },
     names: order.map((d) => d.name),
-    meta: { producer: 'sparrow', model: modelName, arenaBytes: plan.arenaBytes, arenaBreakdown: plan.breakdown },
+    meta: { producer: 'sparrow', model: modelName, arenaBytes: plan.arenaBytes, arenaPeaks: plan.categoryPeaks },
   };
 
   const report = buildReport(modelName, container, order, lowered, model, plan, unusedTensors);
@@ -384,7 +386,7 @@ function buildReport(
     flash,
     plan: {
       arenaBytes: plan.arenaBytes, naiveBytes: naiveArenaBytes(plan.buffers), peakOp: plan.peakOp,
-      breakdown: plan.breakdown, timeline: plan.timeline, peakBuffers,
+      breakdown: plan.breakdown, categoryPeaks: plan.categoryPeaks, timeline: plan.timeline, peakBuffers,
     },
     buffers,
     unusedTensors,

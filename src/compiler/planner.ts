@@ -57,6 +57,11 @@ export interface ArenaPlan {
   peakOp: number;
   /** Live bytes at `peakOp` by category name (ACTIVATION, SCRATCH, ...). */
   breakdown: Partial<Record<keyof typeof Category, number>>;
+  /**
+   * Per category, the most bytes of it live at any one op (shared memory counted once): the
+   * per-category high-water marks the executor measures (high_water_of).
+   */
+  categoryPeaks: Partial<Record<keyof typeof Category, number>>;
   /** Ids of the buffers live at `peakOp`, one per piece of shared memory, largest first. */
   liveAtPeak: number[];
 }
@@ -97,16 +102,21 @@ export function planArena(buffers: PlanBuffer[], options: PlanOptions = {}): Are
   const arenaBytes = roundUp(end, align);
 
   const timeline: OpUsage[] = [];
+  const categoryPeaks: Partial<Record<keyof typeof Category, number>> = {};
   for (let op = 0; op < opCount; op++) {
     let liveBytes = 0;
     let highWater = 0;
+    const byCategory = new Map<keyof typeof Category, number>();
     for (const s of slots) {
       if (s.first <= op && op <= s.last && s.bytes > 0) {
         liveBytes += s.bytes;
         highWater = Math.max(highWater, s.offset + s.bytes);
+        const key = Category[holderAt(s, op).category] as keyof typeof Category;
+        byCategory.set(key, (byCategory.get(key) ?? 0) + s.bytes);
       }
     }
     timeline.push({ op, liveBytes, highWater });
+    for (const [key, bytes] of byCategory) categoryPeaks[key] = Math.max(categoryPeaks[key] ?? 0, bytes);
   }
   let peakOp = 0;
   for (const u of timeline) {
@@ -125,7 +135,7 @@ export function planArena(buffers: PlanBuffer[], options: PlanOptions = {}): Are
   }
   liveAtPeak.sort((a, b) => slotOf.get(b.id)!.bytes - slotOf.get(a.id)!.bytes || a.id - b.id);
 
-  return { buffers, offsets, sharesWith, arenaBytes, timeline, peakOp, breakdown, liveAtPeak: liveAtPeak.map((b) => b.id) };
+  return { buffers, offsets, sharesWith, arenaBytes, timeline, peakOp, breakdown, categoryPeaks, liveAtPeak: liveAtPeak.map((b) => b.id) };
 }
 
 /** The sum of every buffer's size, as if nothing were reused: what planning saves against. */

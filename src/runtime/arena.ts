@@ -7,19 +7,19 @@
 //   +----------------------------------------------------+
 //   ^ high-water mark: the highest byte (offset + bytes) of any buffer live at any step
 //
-// Per category (schema.ts `Category`) it also keeps the bytes live at the step where the
-// high-water mark was reached. Nothing here allocates; the counters are static data.
+// Per category (schema.ts `Category`) it also keeps that category's own high-water mark: the
+// most bytes of it live at any one step (the planner's `categoryPeaks`). Nothing here
+// allocates; the counters are static data.
 
 import { CATEGORY_COUNT } from '../formats/schema';
 
 let base: usize = 0;
 let capacity: u32 = 0;
 let highWater: u32 = 0;
-let rose = false;
 /** Bytes live now, per category (u32 each). */
 const LIVE = memory.data(CATEGORY_COUNT * 4, 4);
-/** Bytes live at the step where the high-water mark was reached, per category. */
-const AT_PEAK = memory.data(CATEGORY_COUNT * 4, 4);
+/** The most bytes live at any one step, per category. */
+const PEAK = memory.data(CATEGORY_COUNT * 4, 4);
 
 /** Places the arena at `ptr` (16-aligned, `bytes` usable) and clears the measurements. */
 export function arenaPlace(ptr: usize, bytes: u32): void {
@@ -31,9 +31,8 @@ export function arenaPlace(ptr: usize, bytes: u32): void {
 /** Before a run: nothing is live, nothing measured. */
 export function arenaReset(): void {
   highWater = 0;
-  rose = false;
   memory.fill(LIVE, 0, CATEGORY_COUNT * 4);
-  memory.fill(AT_PEAK, 0, CATEGORY_COUNT * 4);
+  memory.fill(PEAK, 0, CATEGORY_COUNT * 4);
 }
 
 export function arenaBase(): usize { return base; }
@@ -44,10 +43,7 @@ export function arenaBind(offset: u32, bytes: u32, category: u32): usize {
   const live = LIVE + (category << 2);
   store<u32>(live, load<u32>(live) + bytes);
   const top = offset + bytes; // <= capacity < 2^32
-  if (top > highWater) {
-    highWater = top;
-    rose = true;
-  }
+  if (top > highWater) highWater = top;
   return base + offset;
 }
 
@@ -57,15 +53,16 @@ export function arenaRelease(bytes: u32, category: u32): void {
   store<u32>(live, load<u32>(live) - bytes);
 }
 
-/** Ends the births of a step: if they raised the high-water mark, records who is live. */
+/** Ends the births of a step: every category's high-water mark takes what is live now. */
 export function arenaStepDone(): void {
-  if (!rose) return;
-  memory.copy(AT_PEAK, LIVE, CATEGORY_COUNT * 4);
-  rose = false;
+  for (let c: u32 = 0; c < <u32>CATEGORY_COUNT; c++) {
+    const live = load<u32>(LIVE + (c << 2));
+    if (live > load<u32>(PEAK + (c << 2))) store<u32>(PEAK + (c << 2), live);
+  }
 }
 
 export function arenaHighWater(): u32 { return highWater; }
 
 export function arenaHighWaterOf(category: u32): u32 {
-  return category < <u32>CATEGORY_COUNT ? load<u32>(AT_PEAK + (category << 2)) : 0;
+  return category < <u32>CATEGORY_COUNT ? load<u32>(PEAK + (category << 2)) : 0;
 }

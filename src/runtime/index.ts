@@ -7,7 +7,7 @@
 //                                   graph I/O buffers inside the arena (0 when not loaded)
 //   run()                 -> Status run the schedule once (NOT_LOADED, BAD_INPUT)
 //   arena_bytes()  planned arena size;  high_water()  measured peak (bytes, by the last run)
-//   high_water_of(category)  bytes of a Category live at the step of that peak
+//   high_water_of(category)  a Category's own high-water mark: most bytes of it live at once
 //   error_detail()  byte offset (load) or tensor index (run) of the last failure, -1 if none
 //   error_op()      op index of the last failure, -1 if none
 export {
