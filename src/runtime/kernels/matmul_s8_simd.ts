@@ -7,13 +7,14 @@
 // input is reused by 4 output channels, the widened weights by 2 rows (tile 2 rows x 4
 // channels, 8 accumulators). When inC is not a multiple of 8, one more step loads the last 8
 // values [inC-8, inC) and masks the input lanes already counted, so no load leaves a row.
-// inC < 8 goes to the scalar product; channels past the last multiple of 4 use a 1-channel
-// tile with the scalar output stage.
+// Output channel groups are the outer loop so the group's requantization constants are built
+// once. inC < 8 goes to the scalar product; channels past the last multiple of 4 use a
+// 1-channel tile with the scalar output stage.
 import { matmulS8 } from './matmul_s8';
 import { outputStageS8 } from './output_stage_s8';
 import {
-  finishLanes, reduceLanes, reduceLanes4, requantizeLanes, requantLeftFactors, requantMultipliers,
-  requantNoRightMask, requantRightFactors, requantShifts, storeLanesS8,
+  narrowLanes4, narrowLanes8, reduceLanes, reduceLanes4, requantFastExponent, requantFastFactors, requantFastSteps,
+  requantFastTerms, requantizeGroup, requantMultipliers, requantShifts,
 } from './output_stage_s8_simd';
 
 /** i16 lanes of the last step that the full steps did not cover (all-ones), for inC % 8 != 0. */
@@ -47,19 +48,20 @@ export function matmulS8Simd(input: usize, rows: i32, inC: i32, inZp: i32, filte
   const hasTail = (inC & 7) != 0;
   const tailAt = <usize>(inC - 8);
   const tailMask = tailLaneMask(inC);
-  const zpOut = i32x4.splat(outZp);
-  const lo = i32x4.splat(actMin);
-  const hi = i32x4.splat(actMax);
+  const lo = i8x16.splat(<i8>actMin);
+  const hi = i8x16.splat(<i8>actMax);
   const inStride = <usize>inC;
   const outStride = <usize>outC;
 
   let c = 0;
   for (; c + 4 <= outC; c += 4) {
+    const eMax = requantFastExponent(requant, c);
     const shifts = requantShifts(requant, c);
     const mult = requantMultipliers(requant, c);
-    const left = requantLeftFactors(shifts);
-    const right = requantRightFactors(shifts);
-    const noRight = requantNoRightMask(shifts);
+    const factors = requantFastFactors(shifts, eMax);
+    const steps = requantFastSteps(shifts, eMax);
+    const termsLow = requantFastTerms(requant, c, eMax, outZp);
+    const termsHigh = requantFastTerms(requant, c + 2, eMax, outZp);
     const b = bias != 0 ? v128.load(bias + (<usize>c << 2)) : i32x4.splat(0);
     const w0 = filter + <usize>c * inStride;
     const w1 = w0 + inStride;
@@ -88,10 +90,11 @@ export function matmulS8Simd(input: usize, rows: i32, inC: i32, inZp: i32, filte
         w = v128.load8x8_s(w2 + tailAt); a02 = macStep(a02, w, u); a12 = macStep(a12, w, v);
         w = v128.load8x8_s(w3 + tailAt); a03 = macStep(a03, w, u); a13 = macStep(a13, w, v);
       }
-      const s0 = i32x4.add(reduceLanes4(a00, a01, a02, a03), b);
-      const s1 = i32x4.add(reduceLanes4(a10, a11, a12, a13), b);
-      storeLanesS8(y, finishLanes(requantizeLanes(s0, mult, left, right, noRight), zpOut, lo, hi));
-      storeLanesS8(y + outStride, finishLanes(requantizeLanes(s1, mult, left, right, noRight), zpOut, lo, hi));
+      const s0 = requantizeGroup(i32x4.add(reduceLanes4(a00, a01, a02, a03), b), requant, c, outZp, eMax, mult, factors, steps, termsLow, termsHigh);
+      const s1 = requantizeGroup(i32x4.add(reduceLanes4(a10, a11, a12, a13), b), requant, c, outZp, eMax, mult, factors, steps, termsLow, termsHigh);
+      const out = narrowLanes8(s0, s1, lo, hi);
+      v128.store32_lane(y, out, 0);
+      v128.store32_lane(y + outStride, out, 1);
       x0 += inStride << 1;
       y += outStride << 1;
     }
@@ -111,8 +114,8 @@ export function matmulS8Simd(input: usize, rows: i32, inC: i32, inZp: i32, filte
         a2 = macStep(a2, v128.load8x8_s(w2 + tailAt), u);
         a3 = macStep(a3, v128.load8x8_s(w3 + tailAt), u);
       }
-      const s = i32x4.add(reduceLanes4(a0, a1, a2, a3), b);
-      storeLanesS8(y, finishLanes(requantizeLanes(s, mult, left, right, noRight), zpOut, lo, hi));
+      const s = requantizeGroup(i32x4.add(reduceLanes4(a0, a1, a2, a3), b), requant, c, outZp, eMax, mult, factors, steps, termsLow, termsHigh);
+      v128.store32_lane(y, narrowLanes4(s, lo, hi), 0);
     }
   }
   // channels past the last multiple of 4: one channel at a time
