@@ -116,7 +116,7 @@ describe('quantizeGraph', () => {
 
   it('activation params cover the calibration range, include 0, and fused ReLU outputs start at 0', () => {
     const graph = referenceCnn(13);
-    const model = quantizeGraph(graph, calibration);
+    const model = quantizeGraph(graph, calibration, { percentile: 100 });
     const ranges = calibrate(graph, calibration);
     const tensors = byName(model);
     for (const node of graph.nodes) {
@@ -128,6 +128,22 @@ describe('quantizeGraph', () => {
       expect(s * (127 - z), `${t.name} high end vs max ${r.max}`).toBeGreaterThanOrEqual(Math.max(r.max, 0) - 0.5 * s - 1e-12);
       if ('activation' in node && node.activation === 'relu') expect(z, `${t.name} zero point`).toBe(-128);
     }
+  });
+
+  it('percentile calibration ignores rare outliers and stays inside the min/max range', () => {
+    const graph = referenceCnn(13);
+    const withOutlier = calibration.slice();
+    withOutlier[100] = 50; // one pixel out of every calibration value, 50x the usual maximum
+    const plain = calibrate(graph, withOutlier);
+    const clipped = calibrate(graph, withOutlier, 128, 99.99);
+    expect(plain.get('input')!.max).toBe(50);
+    expect(clipped.get('input')!.max).toBeLessThan(1.05);
+    for (const node of graph.nodes) {
+      const [p, c] = [plain.get(node.name)!, clipped.get(node.name)!];
+      expect(c.min, node.name).toBeGreaterThanOrEqual(p.min);
+      expect(c.max, node.name).toBeLessThanOrEqual(p.max + 1e-9);
+    }
+    expect(() => calibrate(graph, calibration, 128, 40)).toThrow(/percentile/);
   });
 
   it('fuses a standalone relu, keeps pool/reshape params, exports softmax as 1/256, -128', () => {

@@ -26,6 +26,12 @@ export interface PtqOptions {
   softmax?: boolean;
   /** Calibration batch size for the fp32 forward passes. Default 128. */
   batchSize?: number;
+  /**
+   * Activation ranges clip the calibration values at this percentile (and 100 - it at the
+   * low end), so a few outliers do not stretch the scale. 100 keeps the plain min/max.
+   * Default 99.99.
+   */
+  percentile?: number;
 }
 
 export interface Range { min: number; max: number }
@@ -38,8 +44,57 @@ export function roundHalfAway(x: number): number {
   return x < 0 ? -Math.round(-x) : Math.round(x);
 }
 
-/** Min and max of every node's fp32 output over the calibration samples (N x inputSize floats). */
-export function calibrate(graph: Graph, calibration: Float32Array, batchSize = 128): Map<string, Range> {
+const HISTOGRAM_BINS = 4096;
+
+/**
+ * The range of every node's fp32 output over the calibration samples (N x inputSize floats):
+ * min and max, clipped to the given percentiles with a histogram of each node's values.
+ */
+export function calibrate(graph: Graph, calibration: Float32Array, batchSize = 128, percentile = 100): Map<string, Range> {
+  const ranges = minMax(graph, calibration, batchSize);
+  if (percentile >= 100) return ranges;
+  if (!(percentile > 50)) throw new ValueError(`calibration percentile must be in (50, 100], got ${percentile}`);
+  const histograms = new Map(graph.nodes.map((n) => [n.name, new Float64Array(HISTOGRAM_BINS)]));
+  const bin = (r: Range, v: number): number => Math.min(HISTOGRAM_BINS - 1, Math.floor(((v - r.min) / (r.max - r.min)) * HISTOGRAM_BINS));
+  forEachBatch(graph, calibration, batchSize, (node, values) => {
+    const r = ranges.get(node.name)!;
+    if (!(r.max > r.min)) return;
+    const h = histograms.get(node.name)!;
+    for (const v of values) h[bin(r, v)]++;
+  });
+  const clipped = new Map<string, Range>();
+  for (const node of graph.nodes) {
+    const r = ranges.get(node.name)!;
+    const h = histograms.get(node.name)!;
+    const total = h.reduce((a, b) => a + b, 0);
+    if (!(r.max > r.min) || total === 0) {
+      clipped.set(node.name, r);
+      continue;
+    }
+    const width = (r.max - r.min) / HISTOGRAM_BINS;
+    const tail = (total * (100 - percentile)) / 100;
+    let lo = 0;
+    for (let seen = h[0]; seen <= tail && lo < HISTOGRAM_BINS - 1; seen += h[++lo]);
+    let hi = HISTOGRAM_BINS - 1;
+    for (let seen = h[hi]; seen <= tail && hi > 0; seen += h[--hi]);
+    clipped.set(node.name, { min: r.min + lo * width, max: r.min + (hi + 1) * width });
+  }
+  return clipped;
+}
+
+/** Calls `visit` with every node's output values, batch by batch. */
+function forEachBatch(graph: Graph, calibration: Float32Array, batchSize: number, visit: (node: Node, values: Float32Array) => void): void {
+  const inputSize = size(graph.nodes[0].shape);
+  const count = calibration.length / inputSize;
+  for (let start = 0; start < count; start += batchSize) {
+    const n = Math.min(batchSize, count - start);
+    const pass = forward(graph, calibration.subarray(start * inputSize, (start + n) * inputSize), n);
+    graph.nodes.forEach((node, i) => visit(node, pass.values[i]));
+  }
+}
+
+/** Min and max of every node's fp32 output over the calibration samples. */
+function minMax(graph: Graph, calibration: Float32Array, batchSize: number): Map<string, Range> {
   const inputSize = size(graph.nodes[0].shape);
   const count = calibration.length / inputSize;
   if (!Number.isInteger(count) || count < 1) {
@@ -48,17 +103,13 @@ export function calibrate(graph: Graph, calibration: Float32Array, batchSize = 1
   const bad = calibration.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) throw new ValueError(`calibration sample ${Math.floor(bad / inputSize)} holds a non-finite value at element ${bad % inputSize}`);
   const ranges = new Map<string, Range>(graph.nodes.map((n) => [n.name, { min: Infinity, max: -Infinity }]));
-  for (let start = 0; start < count; start += batchSize) {
-    const n = Math.min(batchSize, count - start);
-    const pass = forward(graph, calibration.subarray(start * inputSize, (start + n) * inputSize), n);
-    graph.nodes.forEach((node, i) => {
-      const r = ranges.get(node.name)!;
-      for (const v of pass.values[i]) {
-        if (v < r.min) r.min = v;
-        if (v > r.max) r.max = v;
-      }
-    });
-  }
+  forEachBatch(graph, calibration, batchSize, (node, values) => {
+    const r = ranges.get(node.name)!;
+    for (const v of values) {
+      if (v < r.min) r.min = v;
+      if (v > r.max) r.max = v;
+    }
+  });
   return ranges;
 }
 
@@ -87,7 +138,7 @@ export function quantizeWeights(w: Float32Array, channels: number, channelAxisLa
 /** The int8 model of `graph`. `calibration` holds N samples of the graph input, packed. */
 export function quantizeGraph(graph: Graph, calibration: Float32Array, options: PtqOptions = {}): QModel {
   const index = indexNodes(graph);
-  const ranges = calibrate(graph, calibration, options.batchSize ?? 128);
+  const ranges = calibrate(graph, calibration, options.batchSize ?? 128, options.percentile ?? 99.99);
   const fused = fuseActivations(graph, index);
   const tensors: QTensor[] = [];
   const ops: QOp[] = [];

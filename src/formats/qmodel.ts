@@ -7,7 +7,7 @@
 export type DTypeName = 'int8' | 'int32' | 'float32' | 'uint8';
 
 export interface QuantParams {
-  /** One scale per tensor, or one per output channel (weights, axis 0). */
+  /** One scale per tensor, or one per output channel: axis 0 for conv/FC filters, the last axis (C) for depthwise [1,kH,kW,C]. */
   scale: number[];
   /** Same length as `scale`; 0 for weights. */
   zeroPoint: number[];
