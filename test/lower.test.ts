@@ -155,7 +155,8 @@ describe('lowerModel: a conv / depthwise / reshape / fc / softmax chain', () => 
     expect(report.plan.peakOp).toBe(0);
     expect(report.plan.peakBuffers).toEqual([{ name: 'x', bytes: 50, op: 'graph input' }, { name: 'c1', bytes: 36, op: 'op 0 conv2d' }]);
     expect(report.plan.naiveBytes).toBe(64 + 48 + 16 + 16 + 16 + 16);
-    expect(container.meta).toEqual({ producer: 'sparrow', model: 'chain', arenaBytes: 112, arenaPeaks: { ACTIVATION: 86 } });
+    expect(container.meta).toMatchObject({ producer: 'sparrow', model: 'chain', arenaBytes: 112, arenaPeaks: { ACTIVATION: 86 } });
+    expect((container.meta!.opOptions as unknown[]).length).toBe(container.ops.length);
   });
 
   it('counts MACs per op', () => {

@@ -96,6 +96,15 @@ const INT_RANGE: Partial<Record<DType, [number, number]>> = {
 };
 const MAX_GRAPH_IO = 16;
 
+/**
+ * The options of a QModel op that its records cannot give back exactly (a ReLU whose clamp is
+ * no clamp, SAME vs VALID on a 1x1 kernel, beta), kept in META so `unpack` is exact.
+ */
+function sourceOptions(q: QOp): Pick<QOp, 'activation' | 'padding' | 'beta'> {
+  const { activation, padding, beta } = q;
+  return JSON.parse(JSON.stringify({ activation, padding, beta }));
+}
+
 export function lowerModel(model: QModel, options: LowerOptions = {}): { container: ContainerModel; report: LoweringReport } {
   if (model?.format !== 'sparrow-model' || model.version !== 1) {
     throw new FormatError(`not a sparrow-model version 1 (format '${model?.format}', version ${model?.version})`);
@@ -132,7 +141,7 @@ export function lowerModel(model: QModel, options: LowerOptions = {}): { contain
     data,
     plan: { arenaBytes: plan.arenaBytes, inputs: model.inputs.map((n) => index.get(n)!), outputs: model.outputs.map((n) => index.get(n)!) },
     names: order.map((d) => d.name),
-    meta: { producer: 'sparrow', model: modelName, arenaBytes: plan.arenaBytes, arenaPeaks: plan.categoryPeaks },
+    meta: { producer: 'sparrow', model: modelName, arenaBytes: plan.arenaBytes, arenaPeaks: plan.categoryPeaks, opOptions: model.ops.map(sourceOptions) },
   };
 
   const report = buildReport(modelName, container, order, lowered, model, plan, unusedTensors);

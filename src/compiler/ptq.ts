@@ -4,7 +4,7 @@
 // - Weights: symmetric int8 in [-127, 127], one scale per output channel, scale =
 //   maxabs / 127 (axis 0 for conv2d [O,kH,kW,I] and fully_connected [O,I]; axis 3, the
 //   channel, for depthwise [1,kH,kW,C]). An all-zero channel gets scale 1 (its values are 0).
-// - Biases: int32, q = round(b / (s_in * s_w[c])), saturated to int32, with that scale.
+// - Biases: int32, q = round(b / (s_in * s_w[c])), saturated to int32; that scale is implied.
 // - Activations: asymmetric int8 per tensor from the calibration min/max, the range
 //   widened to include 0; scale = (max - min) / 255, zeroPoint = round(-128 - min / scale)
 //   clamped to [-128, 127]. A range of width 0 (a dead tensor) is taken as [0, 1].
@@ -118,7 +118,7 @@ export function activationQuant({ min, max }: Range): QuantParams {
   let lo = Math.min(min, 0);
   let hi = Math.max(max, 0);
   if (!(hi - lo > 0)) [lo, hi] = [0, 1];
-  const scale = (hi - lo) / 255;
+  const scale = Math.fround((hi - lo) / 255); // scales are float32 in the container, as in TFLite
   const zeroPoint = Math.max(-128, Math.min(127, roundHalfAway(-128 - lo / scale)));
   return { scale: [scale], zeroPoint: [zeroPoint] };
 }
@@ -129,7 +129,7 @@ export function quantizeWeights(w: Float32Array, channels: number, channelAxisLa
   const channelOf = (i: number): number => (channelAxisLast ? i % channels : Math.floor(i / per));
   const maxAbs = new Array<number>(channels).fill(0);
   w.forEach((v, i) => (maxAbs[channelOf(i)] = Math.max(maxAbs[channelOf(i)], Math.abs(v))));
-  const scales = maxAbs.map((m) => (m > 0 ? m / 127 : 1));
+  const scales = maxAbs.map((m) => (m > 0 ? Math.fround(m / 127) : 1)); // float32, as stored
   const q = new Int8Array(w.length);
   w.forEach((v, i) => (q[i] = Math.max(-127, Math.min(127, roundHalfAway(v / scales[channelOf(i)])))));
   return { q, scales };
@@ -251,6 +251,7 @@ function quantizeParams(node: ParamNode, input: QTensor): [QTensor, QTensor] {
   const biasQ = Array.from(node.bias.data, (b, c) => Math.max(-INT32_MAX - 1, Math.min(INT32_MAX, roundHalfAway(b / biasScales[c]))));
   return [
     { name: node.weight.name, shape: [...node.weight.shape], dtype: 'int8', quant: { scale: scales, zeroPoint: scales.map(() => 0) }, data: Array.from(q) },
-    { name: node.bias.name, shape: [...node.bias.shape], dtype: 'int32', quant: { scale: biasScales, zeroPoint: biasScales.map(() => 0) }, data: biasQ },
+    // the bias scale is implied (input scale x weight scale[c]), so the model does not repeat it
+    { name: node.bias.name, shape: [...node.bias.shape], dtype: 'int32', data: biasQ },
   ];
 }

@@ -43,12 +43,10 @@ function activationOf(min: number, max: number, out: TensorRecord): Activation {
   return 'none';
 }
 
-/** SAME when the stored top/left pads are what SAME gives, else VALID (both agree when SAME pads are 0). */
-function paddingOf(op: OpRecord, input: TensorRecord, kH: number, kW: number, strideH: number, strideW: number, padParams: [number, number]): 'same' | 'valid' {
-  const h = convAxis(input.shape[1], kH, strideH, 'same');
-  const w = convAxis(input.shape[2], kW, strideW, 'same');
-  const [top, left] = [op.params[padParams[0]], op.params[padParams[1]]];
-  return top === 0 && left === 0 ? 'valid' : top === h.padBefore && left === w.padBefore ? 'same' : 'valid';
+/** The padding mode whose output size TFLite's rule gives for this op's output shape. */
+function paddingOf(input: TensorRecord, output: TensorRecord, kH: number, kW: number, strideH: number, strideW: number): 'same' | 'valid' {
+  const same = convAxis(input.shape[1], kH, strideH, 'same').out === output.shape[1] && convAxis(input.shape[2], kW, strideW, 'same').out === output.shape[2];
+  return same ? 'same' : 'valid';
 }
 
 export function raiseContainer(c: ContainerModel): QModel {
@@ -72,7 +70,8 @@ export function raiseContainer(c: ContainerModel): QModel {
     tensors.push(q);
   });
 
-  const ops: QOp[] = c.ops.map((op) => {
+  const recorded = Array.isArray(c.meta?.['opOptions']) ? (c.meta['opOptions'] as unknown[]) : [];
+  const ops: QOp[] = c.ops.map((op, k) => {
     const inputs = op.inputs.slice(0, op.op === Op.ADD ? 2 : 3).filter((i) => i !== NO_TENSOR).map(name);
     const out = c.tensors[op.output];
     const q: QOp = { op: OP_NAMES[op.op], inputs, outputs: [name(op.output)] };
@@ -82,18 +81,18 @@ export function raiseContainer(c: ContainerModel): QModel {
     if (op.op === Op.CONV2D || op.op === Op.DEPTHWISE_CONV2D) {
       const w = c.tensors[op.inputs[1]];
       q.stride = [op.params[0], op.params[1]];
-      q.padding = paddingOf(op, x, w.shape[1], w.shape[2], op.params[0], op.params[1], [2, 3]);
+      q.padding = paddingOf(x, out, w.shape[1], w.shape[2], op.params[0], op.params[1]);
     } else if (op.op === Op.CONV1X1) {
       q.stride = [1, 1];
       q.padding = 'valid';
     } else if (op.op === Op.AVG_POOL || op.op === Op.MAX_POOL) {
       q.filter = [op.params[0], op.params[1]];
       q.stride = [op.params[2], op.params[3]];
-      q.padding = paddingOf(op, x, op.params[0], op.params[1], op.params[2], op.params[3], [4, 5]);
+      q.padding = paddingOf(x, out, op.params[0], op.params[1], op.params[2], op.params[3]);
     } else if (op.op === Op.SOFTMAX) {
       q.beta = betaOf(op, x.scale);
     }
-    return q;
+    return withRecordedOptions(q, recorded[k]);
   });
 
   const meta = c.meta ?? {};
@@ -106,6 +105,27 @@ export function raiseContainer(c: ContainerModel): QModel {
     inputs: c.plan.inputs.map(name),
     outputs: c.plan.outputs.map(name),
   };
+}
+
+/**
+ * The options the lowering recorded in META for this op (activation, padding, beta), where
+ * they agree with what the records allow; the inferred ones otherwise.
+ */
+function withRecordedOptions(q: QOp, recorded: unknown): QOp {
+  if (typeof recorded !== 'object' || recorded === null) return q;
+  const r = recorded as Partial<QOp>;
+  const valid = {
+    activation: (v: unknown) => v === 'none' || v === 'relu' || v === 'relu6',
+    padding: (v: unknown) => v === 'same' || v === 'valid',
+    beta: (v: unknown) => typeof v === 'number' && Number.isFinite(v),
+  };
+  const out: QOp = { ...q };
+  for (const key of ['activation', 'padding', 'beta'] as const) {
+    if (!(key in q)) continue; // this op has no such option
+    if (r[key] === undefined) delete out[key]; // the source left it at its default
+    else if (valid[key](r[key])) Object.assign(out, { [key]: r[key] });
+  }
+  return out;
 }
 
 /** The beta whose softmax parameters equal the stored ones (searched around the usual 1). */

@@ -40,7 +40,7 @@ export function readNpy(bytes: Uint8Array): { data: NpyArray; shape: number[] } 
   const count = shape.reduce((a, b) => a * b, 1);
   const offset = start + headerLen;
   if (offset + count * kind.size > bytes.length) throw new FormatError(`.npy data is shorter than shape (${shape}) needs`, offset);
-  const copy = bytes.slice(offset, offset + count * kind.size);
+  const copy = new Uint8Array(bytes.subarray(offset, offset + count * kind.size)); // owns its buffer (a Node Buffer's slice would not)
   return { data: new kind.type(copy.buffer), shape };
 }
 
