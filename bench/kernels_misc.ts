@@ -90,7 +90,7 @@ function cases(): Case[] {
       },
     })),
     {
-      what: 'quantize', shape: '784', elements: 784, unit: 'Melem/s', variants: [['mvp', 'quantize_f32_s8'], ['simd', 'quantize_f32_s8']],
+      what: 'quantize', shape: '784', elements: 784, unit: 'Melem/s', variants: [['mvp', 'quantize_f32_s8'], ['simd', 'quantize_f32_s8'], ['simd', 'quantize_f32_s8_simd']],
       setup(ws, rng) {
         const input = ws.f32(Float32Array.from({ length: 784 }, () => rng.next())), out = ws.alloc(784);
         return (fn) => fn(input, 784, 1 / 255, -128, out);

@@ -34,6 +34,7 @@ import { global_avg_pool_s8_simd } from './kernels/global_avg_pool_s8_simd';
 import { max_pool_s8 } from './kernels/max_pool_s8';
 import { max_pool_s8_simd } from './kernels/max_pool_s8_simd';
 import { quantize_f32_s8 } from './kernels/quantize_f32_s8';
+import { quantize_f32_s8_simd } from './kernels/quantize_f32_s8_simd';
 import { softmax_s8 } from './kernels/softmax_s8';
 
 let reserved: u32 = 0;
@@ -247,7 +248,9 @@ function dispatch(k: u32): Status {
       break;
     }
     case Op.QUANTIZE: {
-      const bad = quantize_f32_s8(xp, tensorElements(x), tensorScale(out), oZp, op);
+      const bad = ASC_FEATURE_SIMD
+        ? quantize_f32_s8_simd(xp, tensorElements(x), tensorScale(out), oZp, op)
+        : quantize_f32_s8(xp, tensorElements(x), tensorScale(out), oZp, op);
       if (bad != 0) {
         errorDetail = <i32>x;
         return Status.BAD_INPUT;

@@ -20,3 +20,4 @@ export * from './depthwise_conv2d_s8_simd';
 export * from './fully_connected_s8_simd';
 export * from './global_avg_pool_s8_simd';
 export * from './max_pool_s8_simd';
+export * from './quantize_f32_s8_simd';
