@@ -37,13 +37,23 @@ export class Session {
   readonly model: Model;
   readonly device: DeviceProfile;
   readonly build: Build;
+  readonly inputs: TensorInfo[];
+  readonly outputs: TensorInfo[];
   private readonly exec: ExecutorExports;
+  /** Views of the graph I/O buffers inside the arena; memory never grows after load. */
+  private readonly inputViews: TensorData[];
+  private readonly outputViews: TensorData[];
 
   private constructor(model: Model, device: DeviceProfile, build: Build, exec: ExecutorExports) {
     this.model = model;
     this.device = device;
     this.build = build;
     this.exec = exec;
+    this.inputs = model.inputs;
+    this.outputs = model.outputs;
+    const view = (info: TensorInfo, ptr: number) => new ARRAY_TYPES[info.dtype](exec.memory.buffer, ptr >>> 0, info.shape.reduce((a, b) => a * b, 1));
+    this.inputViews = this.inputs.map((info, i) => view(info, exec.input_ptr(i)));
+    this.outputViews = this.outputs.map((info, i) => view(info, exec.output_ptr(i)));
   }
 
   /** Loads `model` onto a fresh executor. Throws BudgetError when its plan does not fit the device. */
@@ -66,14 +76,6 @@ export class Session {
     return new Session(m, device, build, exec);
   }
 
-  get inputs(): TensorInfo[] {
-    return this.model.inputs;
-  }
-
-  get outputs(): TensorInfo[] {
-    return this.model.outputs;
-  }
-
   /**
    * Runs the model once. `inputs` holds one array per graph input (or the array itself for a
    * single input), of the input's dtype and element count. Returns fresh copies of the outputs.
@@ -82,15 +84,11 @@ export class Session {
     const list = Array.isArray(inputs) ? inputs : [inputs];
     const infos = this.inputs;
     if (list.length !== infos.length) throw new ShapeError(`${this.model.name} takes ${infos.length} input(s), got ${list.length}`);
-    infos.forEach((info, i) => this.writeInput(i, info, list[i]));
+    for (let i = 0; i < infos.length; i++) this.writeInput(i, infos[i], list[i]);
     const status = this.exec.run();
-    if (status === Status.BAD_INPUT) throw new ValueError(`op ${this.exec.error_op()} met a non-finite input value`);
+    if (status === Status.BAD_INPUT) throw new ValueError(`${this.nonFiniteInput(list)} (op ${this.exec.error_op()})`);
     if (status !== Status.OK) throw new DeviceError(`run failed at op ${this.exec.error_op()}: ${Status[status] ?? status}`, status);
-    return this.outputs.map((info, i) => {
-      const Type = ARRAY_TYPES[info.dtype];
-      const ptr = this.exec.output_ptr(i) >>> 0;
-      return new Type(this.exec.memory.buffer.slice(ptr, ptr + (this.exec.output_bytes(i) >>> 0)));
-    });
+    return this.outputViews.map((view) => view.slice());
   }
 
   memory(): MemoryReport {
@@ -110,17 +108,20 @@ export class Session {
   }
 
   private writeInput(i: number, info: TensorInfo, data: TensorData): void {
-    const Type = ARRAY_TYPES[info.dtype];
-    if (!(data instanceof Type)) {
+    const view = this.inputViews[i];
+    if (!(data instanceof view.constructor)) {
       throw new ShapeError(`input ${info.name} is ${info.dtype} [${info.shape}], got ${data?.constructor?.name ?? typeof data}`);
     }
-    const count = info.shape.reduce((a, b) => a * b, 1);
-    if (data.length !== count) throw new ShapeError(`input ${info.name} has ${count} elements [${info.shape}], got ${data.length}`);
-    if (data instanceof Float32Array) {
-      for (let j = 0; j < data.length; j++) {
-        if (!Number.isFinite(data[j])) throw new ValueError(`input ${info.name}[${j}] is ${data[j]}`);
-      }
+    if (data.length !== view.length) throw new ShapeError(`input ${info.name} has ${view.length} elements [${info.shape}], got ${data.length}`);
+    view.set(data as never);
+  }
+
+  /** Names the first non-finite input value (the device only says that there is one). */
+  private nonFiniteInput(list: TensorData[]): string {
+    for (let i = 0; i < list.length; i++) {
+      const j = Array.prototype.findIndex.call(list[i], (v: number) => !Number.isFinite(v));
+      if (j >= 0) return `input ${this.inputs[i].name}[${j}] is ${list[i][j]}`;
     }
-    new Type(this.exec.memory.buffer, this.exec.input_ptr(i) >>> 0, count).set(data as never);
+    return 'an input holds a non-finite value';
   }
 }
