@@ -24,8 +24,8 @@ export interface BenchResult {
   unit: 'GMAC/s' | 'us';
 }
 
-const SAMPLES = 9;
-const SAMPLE_MS = 6;
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 9);
+const SAMPLE_MS = Number(process.env.BENCH_SAMPLE_MS ?? 6);
 const WARMUP_CALLS = 200;
 
 type Layer =

@@ -37,10 +37,28 @@ function geometry(rng: Rng, index: number): { g: ConvGeometry; outC: number; pad
   }
 }
 
+/**
+ * The SIMD shallow path's shapes: 3-row windows of at most 4 values per row, output channels
+ * around its 8-channel passes, images from 1x1 up, strides 1-3 (odd sizes with stride 2).
+ */
+function shallowGeometry(rng: Rng): { g: ConvGeometry; outC: number; padding: 'SAME' | 'VALID' } {
+  const [kW, inC] = rng.pick([[3, 1], [3, 1], [1, 1], [2, 2], [1, 4], [4, 1], [1, 3], [2, 1]]);
+  const outC = rng.pick([1, 3, 4, 7, 8, 9, 12, 15, 16, 17, 24]);
+  const strideH = rng.pick([1, 2, 2, 3]);
+  const strideW = rng.next() < 0.8 ? strideH : rng.int(1, 3);
+  const inH = rng.pick([1, 2, 3, 4, 5, 7, 9, 13, 28]);
+  const inW = rng.next() < 0.6 ? inH : rng.pick([1, 3, 4, 6, 9, 13, 17]);
+  let padding: 'SAME' | 'VALID' = rng.next() < 0.6 ? 'SAME' : 'VALID';
+  if (inH < 3 || inW < kW) padding = 'SAME';
+  const h = convPadding(padding, inH, 3, strideH);
+  const w = convPadding(padding, inW, kW, strideW);
+  return { outC, padding, g: { inH, inW, inC, kH: 3, kW, outH: h.out, outW: w.out, strideH, strideW, padTop: h.before, padLeft: w.before } };
+}
+
 function makeCase(index: number): ConvCase {
   const seed = SEED + index;
   const rng = new Rng(seed);
-  let shape = geometry(rng, index);
+  let shape = index >= CASES ? shallowGeometry(rng) : geometry(rng, index);
   if (index === 0) {
     // the reference CNN's first layer: 28x28x1 -> 3x3 stride 2 SAME -> 8 channels
     const h = convPadding('SAME', 28, 3, 2);
@@ -56,11 +74,12 @@ function makeCase(index: number): ConvCase {
   };
 }
 
-const cases = Array.from({ length: CASES }, (_, i) => makeCase(i));
+const SHALLOW_CASES = 400;
+const cases = Array.from({ length: CASES + SHALLOW_CASES }, (_, i) => makeCase(i));
 
 group('conv2d_s8', () => {
   for (const v of variantsOf('conv2d_s8')) {
-    it(`${v.name} (${v.build}) equals the oracle on ${CASES} seeded cases`, () => {
+    it(`${v.name} (${v.build}) equals the oracle on ${CASES} seeded cases + ${SHALLOW_CASES} shallow-path shapes`, () => {
       const k = loadKernels(v.build);
       const ws = new Workspace(k);
       const fn = k[v.name] as (...a: number[]) => void;

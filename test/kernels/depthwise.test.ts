@@ -42,10 +42,27 @@ function geometry(rng: Rng, index: number): { g: ConvGeometry; padding: 'SAME' |
   }
 }
 
+/**
+ * The SIMD 3x3 path's shapes: channels around its 8-channel groups, images from 1x1 up
+ * (border-only), odd sizes with stride 2, interior-only windows (VALID), large interiors.
+ */
+function geometry3x3(rng: Rng): { g: ConvGeometry; padding: 'SAME' | 'VALID' } {
+  const inC = rng.pick([1, 7, 8, 9, 15, 16, 17, 24, 33]);
+  const strideH = rng.pick([1, 1, 2, 2, 3]);
+  const strideW = rng.next() < 0.8 ? strideH : rng.int(1, 3);
+  const inH = rng.pick([1, 2, 3, 4, 5, 6, 7, 9, 14, 15]);
+  const inW = rng.next() < 0.6 ? inH : rng.pick([1, 3, 4, 5, 7, 13]);
+  let padding: 'SAME' | 'VALID' = rng.next() < 0.6 ? 'SAME' : 'VALID';
+  if (inH < 3 || inW < 3) padding = 'SAME';
+  const h = convPadding(padding, inH, 3, strideH);
+  const w = convPadding(padding, inW, 3, strideW);
+  return { padding, g: { inH, inW, inC, kH: 3, kW: 3, outH: h.out, outW: w.out, strideH, strideW, padTop: h.before, padLeft: w.before } };
+}
+
 function makeCase(index: number): DepthwiseCase {
   const seed = SEED + index;
   const rng = new Rng(seed);
-  const { g, padding } = geometry(rng, index);
+  const { g, padding } = index >= CASES ? geometry3x3(rng) : geometry(rng, index);
   return {
     seed, index, padding, g, inZp: randomZeroPoint(rng),
     x: randomActivations(rng, g.inH * g.inW * g.inC),
@@ -54,11 +71,12 @@ function makeCase(index: number): DepthwiseCase {
   };
 }
 
-const cases = Array.from({ length: CASES }, (_, i) => makeCase(i));
+const CASES_3X3 = 400;
+const cases = Array.from({ length: CASES + CASES_3X3 }, (_, i) => makeCase(i));
 
 group('depthwise_conv2d_s8', () => {
   for (const v of variantsOf('depthwise_conv2d_s8')) {
-    it(`${v.name} (${v.build}) equals the oracle on ${CASES} seeded cases`, () => {
+    it(`${v.name} (${v.build}) equals the oracle on ${CASES} seeded cases + ${CASES_3X3} 3x3-path shapes`, () => {
       const k = loadKernels(v.build);
       const ws = new Workspace(k);
       const fn = k[v.name] as (...a: number[]) => void;

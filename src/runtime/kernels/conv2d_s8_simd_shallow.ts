@@ -1,108 +1,152 @@
-// conv2d_s8_simd for inputs with few channels (inC < 8, e.g. the first layer on a 1-channel
-// image), where a window row is too short for 8-wide steps. Vectorised over output channels
-// instead: lanes = 4 output channels, i32x4.dot_i16x8_s over pairs of taps.
-//
-// Once per call the filter is repacked into PACKED (static scratch, simd build only):
-//   packed[group g][pair p] = i16 [w(c,2p), w(c,2p+1)] for c = 4g..4g+3   (16 bytes)
-// where t = (ky*kW + kx)*inC + ic indexes the T = kH*kW*inC taps (odd T: last weight 0,
-// channels past outC: weight 0). Per output pixel the window becomes COLUMN, i16 (x - inZp)
-// in the same tap order with 0 for taps outside the input; a pair of taps is then one
-// load32_splat. Shapes whose packed filter does not fit PACKED_BYTES use the scalar kernel.
-import { conv2d_s8 } from './conv2d_s8';
+// conv2d_s8_simd for 3-row windows of at most 4 values per row (kH == 3, kW * inC <= 4: a 3x3
+// filter on a 1-channel image, the usual first layer), where a window row is too short for the
+// deep path's 8-wide dot products. Vectorised over output channels instead, 8 per pass (two
+// groups of 4 lanes), with the whole filter of the pass held in 12 vector locals:
+//   w[g][ky][p] lane j = i16 [w(c, ky, 2p), w(c, ky, 2p+1)] for channel c = pass + 4g + j,
+// 0 past the row's L = kW * inC values and past outC. Per output pixel each window row becomes
+// one i16x8 of (x - inZp) (lanes >= L meet zero weights), and the i32 lane p of that row, splat,
+// against w[g][ky][p] is one i32x4.dot_i16x8_s: 12 dot products per pixel and pass.
+// Pixels whose window rows can be loaded 8 bytes at a time inside the input take vector loads;
+// the others (padding, the last bytes of the input) gather their rows value by value.
+// No scratch memory: the filter is repacked into registers once per pass.
 import { outputStageS8 } from './output_stage_s8';
 import {
-  finishLanes, requantizeLanes, requantLeftFactors, requantMultipliers, requantNoRightMask,
-  requantRightFactors, requantShifts, storeLanesS8,
+  narrowLanes8, requantFastExponent, requantFastFactors, requantFastSteps, requantFastTerms,
+  requantizeFast, requantizeGroup, requantMultipliers, requantShifts,
 } from './output_stage_s8_simd';
 
-// @ts-ignore: decorator
-@inline const PACKED_BYTES: i32 = 4096;
-// @ts-ignore: decorator
-@inline const COLUMN_BYTES: i32 = 2 * (5 * 5 * 7 + 1);
-const PACKED: usize = memory.data(PACKED_BYTES, 16);
-const COLUMN: usize = memory.data(COLUMN_BYTES, 16);
-
-/** Whether the shallow path takes this shape. */
+/** Whether the shallow path takes this shape (the caller has inC < 8). */
 // @ts-ignore: decorator
 @inline
-export function conv2dS8SimdShallowFits(kH: i32, kW: i32, inC: i32, outC: i32): bool {
-  const taps = kH * kW * inC;
-  return inC < 8 && 2 * (taps + 1) <= COLUMN_BYTES && ((taps + 1) >> 1) * ((outC + 3) >> 2) * 16 <= PACKED_BYTES;
+export function conv2dS8SimdShallowFits(kH: i32, kW: i32, inC: i32): bool {
+  return kH == 3 && kW * inC <= 4 && kW >= 1 && inC >= 1;
 }
 
-function packFilter(filter: usize, taps: i32, outC: i32): void {
-  const pairs = (taps + 1) >> 1;
-  const groups = (outC + 3) >> 2;
-  let p = PACKED;
-  for (let g = 0; g < groups; g++) {
-    for (let q = 0; q < pairs; q++) {
-      for (let j = 0; j < 4; j++) {
-        const c = g * 4 + j;
-        const t = 2 * q;
-        const w = filter + <usize>(c * taps);
-        store<i16>(p, c < outC ? <i16>load<i8>(w + <usize>t) : 0);
-        store<i16>(p, c < outC && t + 1 < taps ? <i16>load<i8>(w + <usize>t, 1) : 0, 2);
-        p += 4;
+/** Weight pairs (2p, 2p+1) of window row ky for channels c..c+3 (see the header). */
+function weightPairs(filter: usize, rowLength: i32, outC: i32, c: i32, ky: i32, p: i32): v128 {
+  let v = i32x4.splat(0);
+  const t = 2 * p;
+  for (let j = 0; j < 4; j++) {
+    if (c + j >= outC) break;
+    const w = filter + <usize>((c + j) * 3 * rowLength + ky * rowLength);
+    const lo = t < rowLength ? <i32>load<i8>(w + <usize>t) : 0;
+    const hi = t + 1 < rowLength ? <i32>load<i8>(w + <usize>(t + 1)) : 0;
+    const pair = (lo & 0xffff) | (hi << 16);
+    v = j == 0 ? i32x4.replace_lane(v, 0, pair) : j == 1 ? i32x4.replace_lane(v, 1, pair) : j == 2 ? i32x4.replace_lane(v, 2, pair) : i32x4.replace_lane(v, 3, pair);
+  }
+  return v;
+}
+
+/** Window row (iy, ix0..) as i16 lanes 0..L-1 of (x - inZp), 0 outside the input. */
+function gatheredRow(input: usize, inH: i32, inW: i32, inC: i32, inZp: i32, iy: i32, ix0: i32, kW: i32): v128 {
+  let bits: i64 = 0;
+  if (iy >= 0 && iy < inH) {
+    for (let kx = 0; kx < kW; kx++) {
+      const ix = ix0 + kx;
+      if (ix < 0 || ix >= inW) continue;
+      const x = input + <usize>((iy * inW + ix) * inC);
+      for (let ic = 0; ic < inC; ic++) {
+        const u = (<i32>load<i8>(x + <usize>ic) - inZp) & 0xffff;
+        bits |= <i64>u << <i64>(16 * (kx * inC + ic));
       }
+    }
+  }
+  return i64x2.splat(bits);
+}
+
+/** Lane j (0..3) of an i32x4. */
+// @ts-ignore: decorator
+@inline
+function laneOf(v: v128, j: i32): i32 {
+  return j == 0 ? i32x4.extract_lane(v, 0) : j == 1 ? i32x4.extract_lane(v, 1) : j == 2 ? i32x4.extract_lane(v, 2) : i32x4.extract_lane(v, 3);
+}
+
+// @ts-ignore: decorator
+@inline
+function rowDots(acc: v128, row: v128, w0: v128, w1: v128): v128 {
+  const a = i32x4.add(acc, i32x4.dot_i16x8_s(i32x4.shuffle(row, row, 0, 0, 0, 0), w0));
+  return i32x4.add(a, i32x4.dot_i16x8_s(i32x4.shuffle(row, row, 1, 1, 1, 1), w1));
+}
+
+export function conv2dS8SimdShallow(input: usize, inH: i32, inW: i32, inC: i32, inZp: i32, filter: usize, kH: i32, kW: i32, outC: i32, bias: usize, requant: usize, output: usize, outH: i32, outW: i32, outZp: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, actMin: i32, actMax: i32): void {
+  if (outH <= 0 || outW <= 0) return;
+  for (let c = 0; c < outC; c += 8) {
+    const full = c + 8 <= outC;
+    if (full && requantFastExponent(requant, c) != 0 && requantFastExponent(requant, c + 4) != 0) {
+      shallowPass(input, inH, inW, inC, inZp, filter, kW, outC, bias, requant, output, outH, outW, outZp, strideH, strideW, padTop, padLeft, actMin, actMax, c, 1);
+    } else {
+      shallowPass(input, inH, inW, inC, inZp, filter, kW, outC, bias, requant, output, outH, outW, outZp, strideH, strideW, padTop, padLeft, actMin, actMax, c, full ? 0 : -1);
     }
   }
 }
 
+/**
+ * Output channels c..c+7 (c..outC-1 when `stage` is -1) over all pixels. `stage`, a constant
+ * at each call site so that each path gets its own copy of the pixel loop (V8 does not hoist
+ * loop invariants out of conditional code, nor out of a for loop's body: hence do-while):
+ * 1 = fast requantization for all 8 channels, 0 = per group of 4, -1 = scalar output stage
+ * (the last, partial pass: no vector reads of bias or requant past outC).
+ */
 // @ts-ignore: decorator
 @inline
-export function conv2dS8SimdShallow(input: usize, inH: i32, inW: i32, inC: i32, inZp: i32, filter: usize, kH: i32, kW: i32, outC: i32, bias: usize, requant: usize, output: usize, outH: i32, outW: i32, outZp: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, actMin: i32, actMax: i32): void {
-  const taps = kH * kW * inC;
-  const pairs = (taps + 1) >> 1;
-  const groups = (outC + 3) >> 2;
-  packFilter(filter, taps, outC);
-  store<i16>(COLUMN + (<usize>taps << 1), 0); // the odd tap's partner
-  const zpOut = i32x4.splat(outZp);
-  const lo = i32x4.splat(actMin);
-  const hi = i32x4.splat(actMax);
-  const c4End = outC & ~3;
-  let y = output;
-  for (let oy = 0; oy < outH; oy++) {
+function shallowPass(input: usize, inH: i32, inW: i32, inC: i32, inZp: i32, filter: usize, kW: i32, outC: i32, bias: usize, requant: usize, output: usize, outH: i32, outW: i32, outZp: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, actMin: i32, actMax: i32, c: i32, stage: i32): void {
+  const L = kW * inC;
+  const wA00 = weightPairs(filter, L, outC, c, 0, 0), wA01 = weightPairs(filter, L, outC, c, 0, 1);
+  const wA10 = weightPairs(filter, L, outC, c, 1, 0), wA11 = weightPairs(filter, L, outC, c, 1, 1);
+  const wA20 = weightPairs(filter, L, outC, c, 2, 0), wA21 = weightPairs(filter, L, outC, c, 2, 1);
+  const wB00 = weightPairs(filter, L, outC, c + 4, 0, 0), wB01 = weightPairs(filter, L, outC, c + 4, 0, 1);
+  const wB10 = weightPairs(filter, L, outC, c + 4, 1, 0), wB11 = weightPairs(filter, L, outC, c + 4, 1, 1);
+  const wB20 = weightPairs(filter, L, outC, c + 4, 2, 0), wB21 = weightPairs(filter, L, outC, c + 4, 2, 1);
+  const vector = stage >= 0;
+  const biasA = vector && bias != 0 ? v128.load(bias + (<usize>c << 2)) : i32x4.splat(0);
+  const biasB = vector && bias != 0 ? v128.load(bias + (<usize>c << 2), 16) : i32x4.splat(0);
+  const eMaxA = vector ? requantFastExponent(requant, c) : 0, eMaxB = vector ? requantFastExponent(requant, c + 4) : 0;
+  const shiftsA = vector ? requantShifts(requant, c) : i32x4.splat(0), shiftsB = vector ? requantShifts(requant, c + 4) : i32x4.splat(0);
+  const multA = vector ? requantMultipliers(requant, c) : i32x4.splat(0), multB = vector ? requantMultipliers(requant, c + 4) : i32x4.splat(0);
+  const factorsA = requantFastFactors(shiftsA, eMaxA), factorsB = requantFastFactors(shiftsB, eMaxB);
+  const stepsA = requantFastSteps(shiftsA, eMaxA), stepsB = requantFastSteps(shiftsB, eMaxB);
+  const termsA0 = vector ? requantFastTerms(requant, c, eMaxA, outZp) : i32x4.splat(0), termsA1 = vector ? requantFastTerms(requant, c + 2, eMaxA, outZp) : i32x4.splat(0);
+  const termsB0 = vector ? requantFastTerms(requant, c + 4, eMaxB, outZp) : i32x4.splat(0), termsB1 = vector ? requantFastTerms(requant, c + 6, eMaxB, outZp) : i32x4.splat(0);
+  const lo = i8x16.splat(<i8>actMin), hi = i8x16.splat(<i8>actMax);
+  const zp = i16x8.splat(<i16>inZp);
+  const rowStride = <usize>(inW * inC);
+  const inputEnd = input + <usize>inH * rowStride;
+  let y = output + <usize>c;
+  let oy = 0;
+  do {
     const iy0 = oy * strideH - padTop;
-    for (let ox = 0; ox < outW; ox++) {
+    const rowsInside = iy0 >= 0 && iy0 + 3 <= inH;
+    let ox = 0;
+    do {
       const ix0 = ox * strideW - padLeft;
-      // the window as (x - inZp) in tap order, 0 outside the input
-      let col = COLUMN;
-      for (let ky = 0; ky < kH; ky++) {
-        const iy = iy0 + ky;
-        for (let kx = 0; kx < kW; kx++) {
-          const ix = ix0 + kx;
-          if (iy >= 0 && iy < inH && ix >= 0 && ix < inW) {
-            const x = input + <usize>((iy * inW + ix) * inC);
-            for (let ic = 0; ic < inC; ic++) store<i16>(col + (<usize>ic << 1), <i16>(<i32>load<i8>(x + <usize>ic) - inZp));
-          } else {
-            for (let ic = 0; ic < inC; ic++) store<i16>(col + (<usize>ic << 1), 0);
-          }
-          col += <usize>(inC << 1);
-        }
+      const x = input + <usize>(iy0 * inW + ix0) * <usize>inC; // meaningful when inside
+      let r0: v128, r1: v128, r2: v128;
+      if (rowsInside && ix0 >= 0 && ix0 + kW <= inW && x + 2 * rowStride + 8 <= inputEnd) {
+        r0 = i16x8.sub(v128.load8x8_s(x), zp);
+        r1 = i16x8.sub(v128.load8x8_s(x + rowStride), zp);
+        r2 = i16x8.sub(v128.load8x8_s(x + 2 * rowStride), zp);
+      } else {
+        r0 = gatheredRow(input, inH, inW, inC, inZp, iy0, ix0, kW);
+        r1 = gatheredRow(input, inH, inW, inC, inZp, iy0 + 1, ix0, kW);
+        r2 = gatheredRow(input, inH, inW, inC, inZp, iy0 + 2, ix0, kW);
       }
-      let w = PACKED;
-      for (let g = 0; g < groups; g++) {
-        const c = g << 2;
-        let acc = i32x4.splat(0);
-        for (let q = 0; q < pairs; q++) {
-          acc = i32x4.add(acc, i32x4.dot_i16x8_s(v128.load(w), v128.load32_splat(COLUMN + (<usize>q << 2))));
-          w += 16;
-        }
-        if (c < c4End) {
-          // constants rebuilt per pixel: cheap next to the loads above for these shapes
-          const shifts = requantShifts(requant, c);
-          const b = bias != 0 ? v128.load(bias + (<usize>c << 2)) : i32x4.splat(0);
-          const r = requantizeLanes(i32x4.add(acc, b), requantMultipliers(requant, c), requantLeftFactors(shifts), requantRightFactors(shifts), requantNoRightMask(shifts));
-          storeLanesS8(y + <usize>c, finishLanes(r, zpOut, lo, hi));
-        } else {
-          for (let j = 0; j < outC - c; j++) {
-            const a = j == 0 ? i32x4.extract_lane(acc, 0) : j == 1 ? i32x4.extract_lane(acc, 1) : i32x4.extract_lane(acc, 2);
-            store<i8>(y + <usize>(c + j), <i8>outputStageS8(a, c + j, bias, requant, outZp, actMin, actMax));
-          }
+      const a = rowDots(rowDots(rowDots(biasA, r0, wA00, wA01), r1, wA10, wA11), r2, wA20, wA21);
+      const b = rowDots(rowDots(rowDots(biasB, r0, wB00, wB01), r1, wB10, wB11), r2, wB20, wB21);
+      if (stage == 1) {
+        const qa = requantizeFast(a, multA, factorsA, stepsA, termsA0, termsA1, eMaxA);
+        const qb = requantizeFast(b, multB, factorsB, stepsB, termsB0, termsB1, eMaxB);
+        v128.store64_lane(y, narrowLanes8(qa, qb, lo, hi), 0);
+      } else if (stage == 0) {
+        const qa = requantizeGroup(a, requant, c, outZp, eMaxA, multA, factorsA, stepsA, termsA0, termsA1);
+        const qb = requantizeGroup(b, requant, c + 4, outZp, eMaxB, multB, factorsB, stepsB, termsB0, termsB1);
+        v128.store64_lane(y, narrowLanes8(qa, qb, lo, hi), 0);
+      } else {
+        for (let j = 0; j < 8 && c + j < outC; j++) {
+          const acc = j < 4 ? laneOf(a, j) : laneOf(b, j - 4);
+          store<i8>(y + <usize>j, <i8>outputStageS8(acc, c + j, bias, requant, outZp, actMin, actMax));
         }
       }
       y += <usize>outC;
-    }
-  }
+    } while (++ox < outW);
+  } while (++oy < outH);
 }
-

@@ -1,37 +1,49 @@
 // Depthwise int8 convolution, depth multiplier 1, SIMD128; bit-exact with depthwise_conv2d_s8.
 //   input int8 [inH][inW][C], filter int8 [1][kH][kW][C], bias int32 [C] or 0,
 //   requant int32 [C][2], output int8 [outH][outW][C].
+// Contract: actMin <= actMax inside [-128, 127] (the SIMD clamp works on int8 lanes).
 //
-// Vectorised over channels: a group of 8 channels is one i16x8 of (x - inZp) per tap, times
-// the tap's weights, widened to two i32x4 accumulators (extmul). Channel groups are the outer
-// loop so the group's requantization constants stay in locals over all pixels. Each pixel
-// first clips its window to the input, so the tap loops have no bounds checks and padding
-// costs nothing. Channels past the last multiple of 8 use the scalar code.
+// Vectorised over channels: a group of 8 channels is the outer loop, so the group's
+// requantization constants stay in locals over all pixels. With a 3x3 filter, the pixels whose
+// window lies inside the input go to depthwiseS8Simd3x3Interior (weights held in locals);
+// every other pixel clips its window to the input (no bounds checks in the tap loops, padding
+// costs nothing) and accumulates (x - inZp) * w widened to i32 (extmul).
+// Channels past the last multiple of 8 use the scalar code.
 import { depthwiseS8ChannelRange } from './depthwise_s8_channel_range';
+import { depthwiseS8Simd3x3Interior } from './depthwise_s8_simd_3x3';
 import {
-  finishLanes, requantizeLanes, requantLeftFactors, requantMultipliers, requantNoRightMask,
-  requantRightFactors, requantShifts,
+  narrowLanes8, requantFastExponent, requantFastFactors, requantFastSteps, requantFastTerms,
+  requantizeGroup, requantMultipliers, requantShifts,
 } from './output_stage_s8_simd';
 
 export function depthwise_conv2d_s8_simd(input: usize, inH: i32, inW: i32, channels: i32, inZp: i32, filter: usize, kH: i32, kW: i32, bias: usize, requant: usize, output: usize, outH: i32, outW: i32, outZp: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, actMin: i32, actMax: i32): void {
   const zp = i16x8.splat(<i16>inZp);
-  const zpOut = i32x4.splat(outZp);
-  const lo = i32x4.splat(actMin);
-  const hi = i32x4.splat(actMax);
+  const lo = i8x16.splat(<i8>actMin);
+  const hi = i8x16.splat(<i8>actMax);
   const pixelStride = <usize>channels;
   const rowStride = <usize>(inW * channels);
+  // 3x3: output pixels [oyBegin, oyEnd) x [oxBegin, oxEnd) have their window inside the input
+  const block = kH == 3 && kW == 3 && inH >= 3 && inW >= 3 && padTop >= 0 && padLeft >= 0 && strideH >= 1 && strideW >= 1;
+  const oyBegin = block ? min(outH, (padTop + strideH - 1) / strideH) : 0;
+  const oyEnd = block ? max(oyBegin, min(outH, (inH - 3 + padTop) / strideH + 1)) : 0;
+  const oxBegin = block ? min(outW, (padLeft + strideW - 1) / strideW) : 0;
+  const oxEnd = block ? max(oxBegin, min(outW, (inW - 3 + padLeft) / strideW + 1)) : 0;
   let c = 0;
   for (; c + 8 <= channels; c += 8) {
+    const eMaxA = requantFastExponent(requant, c);
+    const eMaxB = requantFastExponent(requant, c + 4);
     const shiftsA = requantShifts(requant, c);
-    const multA = requantMultipliers(requant, c);
-    const leftA = requantLeftFactors(shiftsA);
-    const rightA = requantRightFactors(shiftsA);
-    const noRightA = requantNoRightMask(shiftsA);
     const shiftsB = requantShifts(requant, c + 4);
+    const multA = requantMultipliers(requant, c);
     const multB = requantMultipliers(requant, c + 4);
-    const leftB = requantLeftFactors(shiftsB);
-    const rightB = requantRightFactors(shiftsB);
-    const noRightB = requantNoRightMask(shiftsB);
+    const factorsA = requantFastFactors(shiftsA, eMaxA);
+    const factorsB = requantFastFactors(shiftsB, eMaxB);
+    const stepsA = requantFastSteps(shiftsA, eMaxA);
+    const stepsB = requantFastSteps(shiftsB, eMaxB);
+    const termsA0 = requantFastTerms(requant, c, eMaxA, outZp);
+    const termsA1 = requantFastTerms(requant, c + 2, eMaxA, outZp);
+    const termsB0 = requantFastTerms(requant, c + 4, eMaxB, outZp);
+    const termsB1 = requantFastTerms(requant, c + 6, eMaxB, outZp);
     const biasA = bias != 0 ? v128.load(bias + (<usize>c << 2)) : i32x4.splat(0);
     const biasB = bias != 0 ? v128.load(bias + (<usize>c << 2), 16) : i32x4.splat(0);
     const x0 = input + <usize>c;
@@ -41,7 +53,13 @@ export function depthwise_conv2d_s8_simd(input: usize, inH: i32, inW: i32, chann
       const iy0 = oy * strideH - padTop;
       const kyBegin = iy0 < 0 ? -iy0 : 0;
       const kyEnd = inH - iy0 < kH ? inH - iy0 : kH;
+      const rowInBlock = oy >= oyBegin && oy < oyEnd && oxEnd > oxBegin;
       for (let ox = 0; ox < outW; ox++) {
+        if (rowInBlock && ox == oxBegin) { // done by depthwiseS8Simd3x3Interior
+          y += <usize>(oxEnd - oxBegin) * pixelStride;
+          ox = oxEnd - 1;
+          continue;
+        }
         const ix0 = ox * strideW - padLeft;
         const kxBegin = ix0 < 0 ? -ix0 : 0;
         const kxEnd = inW - ix0 < kW ? inW - ix0 : kW;
@@ -59,12 +77,14 @@ export function depthwise_conv2d_s8_simd(input: usize, inH: i32, inW: i32, chann
             w += pixelStride;
           }
         }
-        const a = finishLanes(requantizeLanes(accA, multA, leftA, rightA, noRightA), zpOut, lo, hi);
-        const b = finishLanes(requantizeLanes(accB, multB, leftB, rightB, noRightB), zpOut, lo, hi);
-        const h = i16x8.narrow_i32x4_s(a, b);
-        v128.store64_lane(y, i8x16.narrow_i16x8_s(h, h), 0);
+        const a = requantizeGroup(accA, requant, c, outZp, eMaxA, multA, factorsA, stepsA, termsA0, termsA1);
+        const b = requantizeGroup(accB, requant, c + 4, outZp, eMaxB, multB, factorsB, stepsB, termsB0, termsB1);
+        v128.store64_lane(y, narrowLanes8(a, b, lo, hi), 0);
         y += pixelStride;
       }
+    }
+    if (oyEnd > oyBegin && oxEnd > oxBegin) {
+      depthwiseS8Simd3x3Interior(input, inW, channels, c, inZp, filter, bias, requant, output, outW, outZp, strideH, strideW, padTop, padLeft, oyBegin, oyEnd, oxBegin, oxEnd, actMin, actMax);
     }
   }
   if (c < channels) {

@@ -14,7 +14,7 @@ import { matmulS8 } from './matmul_s8';
 import { outputStageS8 } from './output_stage_s8';
 import {
   narrowLanes4, narrowLanes8, reduceLanes, reduceLanes4, requantFastExponent, requantFastFactors, requantFastSteps,
-  requantFastTerms, requantizeGroup, requantMultipliers, requantShifts,
+  requantFastTerms, requantizeFast, requantizeGeneral, requantMultipliers, requantShifts,
 } from './output_stage_s8_simd';
 
 /** i16 lanes of the last step that the full steps did not cover (all-ones), for inC % 8 != 0. */
@@ -36,6 +36,94 @@ function macStep(acc: v128, w: v128, x: v128): v128 {
   return i32x4.add(acc, i32x4.dot_i16x8_s(w, x));
 }
 
+/**
+ * Output channels c..c+3 over all rows. One copy per requantization path (`fast` is a constant
+ * at both call sites): V8 hoists loop-invariant vector values out of a loop only from blocks
+ * that every iteration runs, so a branch in the row loop would rebuild the constants per row.
+ * For the same reason the row loops are do-while loops.
+ */
+// @ts-ignore: decorator
+@inline
+function channelGroup(input: usize, rows: i32, inStride: usize, zp: v128, filter: usize, c: i32, outStride: usize, bias: usize, requant: usize, output: usize, outZp: i32, lo: v128, hi: v128, fast: bool): void {
+  const inC = <i32>inStride;
+  const fullEnd = <usize>(inC & ~7);
+  const hasTail = (inC & 7) != 0;
+  const tailAt = <usize>(inC - 8);
+  const tailMask = tailLaneMask(inC);
+  const eMax = requantFastExponent(requant, c);
+  const shifts = requantShifts(requant, c);
+  const mult = requantMultipliers(requant, c);
+  const factors = requantFastFactors(shifts, eMax);
+  const steps = requantFastSteps(shifts, eMax);
+  const termsLow = requantFastTerms(requant, c, eMax, outZp);
+  const termsHigh = requantFastTerms(requant, c + 2, eMax, outZp);
+  const b = bias != 0 ? v128.load(bias + (<usize>c << 2)) : i32x4.splat(0);
+  const w0 = filter + <usize>c * inStride;
+  const w1 = w0 + inStride;
+  const w2 = w1 + inStride;
+  const w3 = w2 + inStride;
+  let x0 = input;
+  let y = output + <usize>c;
+  let r = 0;
+  if (rows >= 2) {
+    do {
+      const x1 = x0 + inStride;
+      let a00 = i32x4.splat(0), a01 = i32x4.splat(0), a02 = i32x4.splat(0), a03 = i32x4.splat(0);
+      let a10 = i32x4.splat(0), a11 = i32x4.splat(0), a12 = i32x4.splat(0), a13 = i32x4.splat(0);
+      let k: usize = 0;
+      do { // inC >= 8
+        const u = widenedInput(x0 + k, zp);
+        const v = widenedInput(x1 + k, zp);
+        let w = v128.load8x8_s(w0 + k); a00 = macStep(a00, w, u); a10 = macStep(a10, w, v);
+        w = v128.load8x8_s(w1 + k); a01 = macStep(a01, w, u); a11 = macStep(a11, w, v);
+        w = v128.load8x8_s(w2 + k); a02 = macStep(a02, w, u); a12 = macStep(a12, w, v);
+        w = v128.load8x8_s(w3 + k); a03 = macStep(a03, w, u); a13 = macStep(a13, w, v);
+        k += 8;
+      } while (k < fullEnd);
+      if (hasTail) {
+        const u = v128.and(widenedInput(x0 + tailAt, zp), tailMask);
+        const v = v128.and(widenedInput(x1 + tailAt, zp), tailMask);
+        let w = v128.load8x8_s(w0 + tailAt); a00 = macStep(a00, w, u); a10 = macStep(a10, w, v);
+        w = v128.load8x8_s(w1 + tailAt); a01 = macStep(a01, w, u); a11 = macStep(a11, w, v);
+        w = v128.load8x8_s(w2 + tailAt); a02 = macStep(a02, w, u); a12 = macStep(a12, w, v);
+        w = v128.load8x8_s(w3 + tailAt); a03 = macStep(a03, w, u); a13 = macStep(a13, w, v);
+      }
+      const s0 = i32x4.add(reduceLanes4(a00, a01, a02, a03), b);
+      const s1 = i32x4.add(reduceLanes4(a10, a11, a12, a13), b);
+      const q0 = fast ? requantizeFast(s0, mult, factors, steps, termsLow, termsHigh, eMax) : requantizeGeneral(s0, requant, c, outZp);
+      const q1 = fast ? requantizeFast(s1, mult, factors, steps, termsLow, termsHigh, eMax) : requantizeGeneral(s1, requant, c, outZp);
+      const out = narrowLanes8(q0, q1, lo, hi);
+      v128.store32_lane(y, out, 0);
+      v128.store32_lane(y + outStride, out, 1);
+      x0 += inStride << 1;
+      y += outStride << 1;
+      r += 2;
+    } while (r + 2 <= rows);
+  }
+  if (r < rows) {
+    let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+    let k: usize = 0;
+    do {
+      const u = widenedInput(x0 + k, zp);
+      a0 = macStep(a0, v128.load8x8_s(w0 + k), u);
+      a1 = macStep(a1, v128.load8x8_s(w1 + k), u);
+      a2 = macStep(a2, v128.load8x8_s(w2 + k), u);
+      a3 = macStep(a3, v128.load8x8_s(w3 + k), u);
+      k += 8;
+    } while (k < fullEnd);
+    if (hasTail) {
+      const u = v128.and(widenedInput(x0 + tailAt, zp), tailMask);
+      a0 = macStep(a0, v128.load8x8_s(w0 + tailAt), u);
+      a1 = macStep(a1, v128.load8x8_s(w1 + tailAt), u);
+      a2 = macStep(a2, v128.load8x8_s(w2 + tailAt), u);
+      a3 = macStep(a3, v128.load8x8_s(w3 + tailAt), u);
+    }
+    const s = i32x4.add(reduceLanes4(a0, a1, a2, a3), b);
+    const q = fast ? requantizeFast(s, mult, factors, steps, termsLow, termsHigh, eMax) : requantizeGeneral(s, requant, c, outZp);
+    v128.store32_lane(y, narrowLanes4(q, lo, hi), 0);
+  }
+}
+
 // @ts-ignore: decorator
 @inline
 export function matmulS8Simd(input: usize, rows: i32, inC: i32, inZp: i32, filter: usize, outC: i32, bias: usize, requant: usize, output: usize, outZp: i32, actMin: i32, actMax: i32): void {
@@ -55,67 +143,10 @@ export function matmulS8Simd(input: usize, rows: i32, inC: i32, inZp: i32, filte
 
   let c = 0;
   for (; c + 4 <= outC; c += 4) {
-    const eMax = requantFastExponent(requant, c);
-    const shifts = requantShifts(requant, c);
-    const mult = requantMultipliers(requant, c);
-    const factors = requantFastFactors(shifts, eMax);
-    const steps = requantFastSteps(shifts, eMax);
-    const termsLow = requantFastTerms(requant, c, eMax, outZp);
-    const termsHigh = requantFastTerms(requant, c + 2, eMax, outZp);
-    const b = bias != 0 ? v128.load(bias + (<usize>c << 2)) : i32x4.splat(0);
-    const w0 = filter + <usize>c * inStride;
-    const w1 = w0 + inStride;
-    const w2 = w1 + inStride;
-    const w3 = w2 + inStride;
-    let x0 = input;
-    let y = output + <usize>c;
-    let r = 0;
-    for (; r + 2 <= rows; r += 2) {
-      const x1 = x0 + inStride;
-      let a00 = i32x4.splat(0), a01 = i32x4.splat(0), a02 = i32x4.splat(0), a03 = i32x4.splat(0);
-      let a10 = i32x4.splat(0), a11 = i32x4.splat(0), a12 = i32x4.splat(0), a13 = i32x4.splat(0);
-      for (let k: usize = 0; k < fullEnd; k += 8) {
-        const u = widenedInput(x0 + k, zp);
-        const v = widenedInput(x1 + k, zp);
-        let w = v128.load8x8_s(w0 + k); a00 = macStep(a00, w, u); a10 = macStep(a10, w, v);
-        w = v128.load8x8_s(w1 + k); a01 = macStep(a01, w, u); a11 = macStep(a11, w, v);
-        w = v128.load8x8_s(w2 + k); a02 = macStep(a02, w, u); a12 = macStep(a12, w, v);
-        w = v128.load8x8_s(w3 + k); a03 = macStep(a03, w, u); a13 = macStep(a13, w, v);
-      }
-      if (hasTail) {
-        const u = v128.and(widenedInput(x0 + tailAt, zp), tailMask);
-        const v = v128.and(widenedInput(x1 + tailAt, zp), tailMask);
-        let w = v128.load8x8_s(w0 + tailAt); a00 = macStep(a00, w, u); a10 = macStep(a10, w, v);
-        w = v128.load8x8_s(w1 + tailAt); a01 = macStep(a01, w, u); a11 = macStep(a11, w, v);
-        w = v128.load8x8_s(w2 + tailAt); a02 = macStep(a02, w, u); a12 = macStep(a12, w, v);
-        w = v128.load8x8_s(w3 + tailAt); a03 = macStep(a03, w, u); a13 = macStep(a13, w, v);
-      }
-      const s0 = requantizeGroup(i32x4.add(reduceLanes4(a00, a01, a02, a03), b), requant, c, outZp, eMax, mult, factors, steps, termsLow, termsHigh);
-      const s1 = requantizeGroup(i32x4.add(reduceLanes4(a10, a11, a12, a13), b), requant, c, outZp, eMax, mult, factors, steps, termsLow, termsHigh);
-      const out = narrowLanes8(s0, s1, lo, hi);
-      v128.store32_lane(y, out, 0);
-      v128.store32_lane(y + outStride, out, 1);
-      x0 += inStride << 1;
-      y += outStride << 1;
-    }
-    if (r < rows) {
-      let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
-      for (let k: usize = 0; k < fullEnd; k += 8) {
-        const u = widenedInput(x0 + k, zp);
-        a0 = macStep(a0, v128.load8x8_s(w0 + k), u);
-        a1 = macStep(a1, v128.load8x8_s(w1 + k), u);
-        a2 = macStep(a2, v128.load8x8_s(w2 + k), u);
-        a3 = macStep(a3, v128.load8x8_s(w3 + k), u);
-      }
-      if (hasTail) {
-        const u = v128.and(widenedInput(x0 + tailAt, zp), tailMask);
-        a0 = macStep(a0, v128.load8x8_s(w0 + tailAt), u);
-        a1 = macStep(a1, v128.load8x8_s(w1 + tailAt), u);
-        a2 = macStep(a2, v128.load8x8_s(w2 + tailAt), u);
-        a3 = macStep(a3, v128.load8x8_s(w3 + tailAt), u);
-      }
-      const s = requantizeGroup(i32x4.add(reduceLanes4(a0, a1, a2, a3), b), requant, c, outZp, eMax, mult, factors, steps, termsLow, termsHigh);
-      v128.store32_lane(y, narrowLanes4(s, lo, hi), 0);
+    if (requantFastExponent(requant, c) != 0) {
+      channelGroup(input, rows, inStride, zp, filter, c, outStride, bias, requant, output, outZp, lo, hi, true);
+    } else {
+      channelGroup(input, rows, inStride, zp, filter, c, outStride, bias, requant, output, outZp, lo, hi, false);
     }
   }
   // channels past the last multiple of 4: one channel at a time

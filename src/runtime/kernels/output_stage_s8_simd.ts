@@ -156,9 +156,12 @@ export function requantizeFast(acc: v128, multipliers: v128, factors: v128, step
 }
 
 /**
- * The general path as one call (constants rebuilt from `requant`, for groups the fast path does
- * not take): MBQM(acc) + outZp per lane, channels c..c+3.
+ * The general path with its constants rebuilt from `requant` (for groups the fast path does not
+ * take): MBQM(acc) + outZp per lane, channels c..c+3. Inlined, not called: a call inside a
+ * pixel loop makes V8 spill every live vector register around it.
  */
+// @ts-ignore: decorator
+@inline
 export function requantizeGeneral(acc: v128, requant: usize, c: i32, outZp: i32): v128 {
   const shifts = requantShifts(requant, c);
   const r = requantizeLanes(acc, requantMultipliers(requant, c), requantLeftFactors(shifts), requantRightFactors(shifts), requantNoRightMask(shifts));
@@ -167,7 +170,9 @@ export function requantizeGeneral(acc: v128, requant: usize, c: i32, outZp: i32)
 
 /**
  * MBQM(acc) + outZp for channels c..c+3 (exact after saturation to int8): the fast path when
- * eMax != 0 (constants from requantFast*), else the general one.
+ * eMax != 0 (constants from requantFast*), else the general one. For loops that mix both; hot
+ * loops come in one copy per path instead (V8 does not hoist loop-invariant values out of
+ * conditional code in a loop body, so a branch here would rebuild the constants per pixel).
  */
 // @ts-ignore: decorator
 @inline
