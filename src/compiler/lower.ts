@@ -8,6 +8,7 @@
 // then the derived constants (per-channel scales, requantization tables) in op order.
 
 import { FormatError, ShapeError } from '../formats/errors.js';
+import { DTYPE_BYTES, DTYPE_OF as DTYPES } from '../formats/dtypes.js';
 import type { ContainerModel, OpRecord, TensorRecord } from '../formats/container_types.js';
 import type { OpName, QModel, QOp, QTensor } from '../formats/qmodel.js';
 import {
@@ -89,8 +90,6 @@ export interface LoweringReport {
   device?: { name: string; sramBudget: number; flashBudget: number; latency: LatencyEstimate };
 }
 
-const DTYPES: Record<string, DType> = { int8: DType.INT8, int32: DType.INT32, float32: DType.FLOAT32, uint8: DType.UINT8 };
-const DTYPE_BYTES: Record<DType, number> = { [DType.INT8]: 1, [DType.INT32]: 4, [DType.FLOAT32]: 4, [DType.UINT8]: 1 };
 const INT_RANGE: Partial<Record<DType, [number, number]>> = {
   [DType.INT8]: [-128, 127], [DType.UINT8]: [0, 255], [DType.INT32]: [-(2 ** 31), 2 ** 31 - 1],
 };
@@ -159,7 +158,7 @@ export function lowerModel(model: QModel, options: LowerOptions = {}): { contain
 function draftOf(t: QTensor): Draft {
   const what = `tensor '${t?.name}'`;
   if (typeof t?.name !== 'string' || t.name === '') throw new FormatError(`a tensor has no name: ${JSON.stringify(t)?.slice(0, 80)}`);
-  const dtype = DTYPES[t.dtype];
+  const dtype = Object.hasOwn(DTYPES, t.dtype) ? DTYPES[t.dtype] : undefined;
   if (dtype === undefined) throw new FormatError(`${what} has dtype '${t.dtype}'; expected int8, int32, float32 or uint8`);
   if (!Array.isArray(t.shape) || t.shape.length < 1 || t.shape.length > 4 || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 1)) {
     throw new ShapeError(`${what} has shape [${t.shape}]; need 1 to 4 whole dims, each >= 1`);

@@ -2,12 +2,12 @@
 // (`sparrow unpack`). Requantization tables and per-channel scale tensors fold back into
 // quant params; explicit paddings and clamp ranges become padding modes and activations.
 import type { ContainerModel, OpRecord, TensorRecord } from '../formats/container_types.js';
-import type { Activation, DTypeName, OpName, QModel, QOp, QTensor } from '../formats/qmodel.js';
+import type { Activation, OpName, QModel, QOp, QTensor } from '../formats/qmodel.js';
+import { DTYPE_NAMES } from '../formats/dtypes.js';
 import { DType, NO_TENSOR, Op, Storage } from '../formats/schema.js';
 import { activationRange, softmaxParams } from './quant_math.js';
 import { convAxis } from './graph.js';
 
-const DTYPE_NAMES: Record<number, DTypeName> = { [DType.INT8]: 'int8', [DType.INT32]: 'int32', [DType.FLOAT32]: 'float32', [DType.UINT8]: 'uint8' };
 const OP_NAMES: Record<number, OpName> = {
   [Op.CONV2D]: 'conv2d',
   [Op.DEPTHWISE_CONV2D]: 'depthwise_conv2d',
@@ -59,7 +59,7 @@ export function raiseContainer(c: ContainerModel): QModel {
   const tensors: QTensor[] = [];
   c.tensors.forEach((t, i) => {
     if (deviceOnly.has(i)) return;
-    const q: QTensor = { name: name(i), shape: [...t.shape], dtype: DTYPE_NAMES[t.dtype] };
+    const q: QTensor = { name: name(i), shape: [...t.shape], dtype: DTYPE_NAMES[t.dtype as DType] };
     if (t.channelScales !== NO_TENSOR) {
       const scales = tensorData(c, c.tensors[t.channelScales]);
       q.quant = { scale: scales, zeroPoint: scales.map(() => 0) };

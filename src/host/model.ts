@@ -1,31 +1,25 @@
 // A compiled model: the container's bytes plus their validated image. What a Session runs.
 import { readContainer, writeContainer } from '../formats/container.js';
 import type { ContainerModel, TensorRecord } from '../formats/container_types.js';
-import type { QModel } from '../formats/qmodel.js';
-import { DType } from '../formats/schema.js';
+import type { DTypeName, QModel } from '../formats/qmodel.js';
+import { DTYPE_NAMES } from '../formats/dtypes.js';
 import { lowerModel, type LoweringReport } from '../compiler/lower.js';
 import type { DeviceProfile } from '../compiler/devices.js';
 
-export type TensorDType = 'int8' | 'int32' | 'float32' | 'uint8';
+export type { DTypeName as TensorDType } from '../formats/qmodel.js';
 
 /** A graph input or output as a caller sees it. */
 export interface TensorInfo {
   name: string;
   index: number;
   shape: number[];
-  dtype: TensorDType;
+  dtype: DTypeName;
   /** Quantization of int8 tensors; 0 / 0 for float32. */
   scale: number;
   zeroPoint: number;
   bytes: number;
 }
 
-const DTYPE_NAMES: Record<number, TensorDType> = {
-  [DType.INT8]: 'int8',
-  [DType.INT32]: 'int32',
-  [DType.FLOAT32]: 'float32',
-  [DType.UINT8]: 'uint8',
-};
 
 export class Model {
   /** The container file (flash image). */

@@ -1,29 +1,15 @@
 // Loads the inference executor (build/sparrow.{mvp,simd}.wasm) in Node and drives its raw ABI
 // (src/runtime/index.ts): copy a container in, load, fill inputs, run, read outputs.
 import { readFileSync } from 'node:fs';
+import type { ExecutorExports } from '../../src/host/runtime.js';
 
 export type Build = 'mvp' | 'simd';
 export const BUILDS: Build[] = ['mvp', 'simd'];
 /** A budget that never binds: the largest u32. */
 export const NO_BUDGET = 0xffffffff;
 
-export interface Executor {
-  memory: WebAssembly.Memory;
-  container_buffer(len: number): number;
-  load(len: number, budget: number): number;
-  input_count(): number;
-  output_count(): number;
-  input_ptr(i: number): number;
-  input_bytes(i: number): number;
-  output_ptr(i: number): number;
-  output_bytes(i: number): number;
-  run(): number;
-  arena_bytes(): number;
-  high_water(): number;
-  high_water_of(category: number): number;
-  error_detail(): number;
-  error_op(): number;
-}
+/** The executor's exports (the same surface the host API drives). */
+export type Executor = ExecutorExports;
 
 const modules = new Map<Build, WebAssembly.Module>();
 

@@ -1,20 +1,8 @@
-// Seeded PRNG for tests and benchmarks (mulberry32): same seed, same cases, every run.
-export class Rng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-  /** Uniform in [0, 1). */
-  next(): number {
-    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  /** Integer in [lo, hi], both inclusive. */
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
+// Seeded randomness for tests and benchmarks: the host's PRNG (src/host/random.ts) plus
+// the draws test cases need. Same seed, same cases, every run.
+import { Random } from '../../src/host/random.js';
+
+export class Rng extends Random {
   pick<T>(xs: readonly T[]): T {
     return xs[this.int(0, xs.length - 1)];
   }
