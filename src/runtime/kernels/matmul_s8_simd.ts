@@ -17,6 +17,10 @@ import {
   requantFastTerms, requantizeFast, requantizeGeneral, requantMultipliers, requantShifts,
 } from './output_stage_s8_simd';
 
+/** Rows from which a channel group builds the fast requantization constants. */
+// @ts-ignore: decorator
+@inline const FAST_MIN_ROWS: i32 = 4;
+
 /** i16 lanes of the last step that the full steps did not cover (all-ones), for inC % 8 != 0. */
 // @ts-ignore: decorator
 @inline
@@ -50,13 +54,13 @@ function channelGroup(input: usize, rows: i32, inStride: usize, zp: v128, filter
   const hasTail = (inC & 7) != 0;
   const tailAt = <usize>(inC - 8);
   const tailMask = tailLaneMask(inC);
-  const eMax = requantFastExponent(requant, c);
-  const shifts = requantShifts(requant, c);
-  const mult = requantMultipliers(requant, c);
-  const factors = requantFastFactors(shifts, eMax);
-  const steps = requantFastSteps(shifts, eMax);
-  const termsLow = requantFastTerms(requant, c, eMax, outZp);
-  const termsHigh = requantFastTerms(requant, c + 2, eMax, outZp);
+  const eMax = fast ? requantFastExponent(requant, c) : 0;
+  const shifts = fast ? requantShifts(requant, c) : i32x4.splat(0);
+  const mult = fast ? requantMultipliers(requant, c) : i32x4.splat(0);
+  const factors = fast ? requantFastFactors(shifts, eMax) : i32x4.splat(0);
+  const steps = fast ? requantFastSteps(shifts, eMax) : i32x4.splat(0);
+  const termsLow = fast ? requantFastTerms(requant, c, eMax, outZp) : i32x4.splat(0);
+  const termsHigh = fast ? requantFastTerms(requant, c + 2, eMax, outZp) : i32x4.splat(0);
   const b = bias != 0 ? v128.load(bias + (<usize>c << 2)) : i32x4.splat(0);
   const w0 = filter + <usize>c * inStride;
   const w1 = w0 + inStride;
@@ -143,7 +147,8 @@ export function matmulS8Simd(input: usize, rows: i32, inC: i32, inZp: i32, filte
 
   let c = 0;
   for (; c + 4 <= outC; c += 4) {
-    if (requantFastExponent(requant, c) != 0) {
+    // the fast path's constants cost more than they save when there are only a few rows
+    if (rows >= FAST_MIN_ROWS && requantFastExponent(requant, c) != 0) {
       channelGroup(input, rows, inStride, zp, filter, c, outStride, bias, requant, output, outZp, lo, hi, true);
     } else {
       channelGroup(input, rows, inStride, zp, filter, c, outStride, bias, requant, output, outZp, lo, hi, false);
