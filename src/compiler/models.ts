@@ -30,3 +30,26 @@ export function referenceMlp(seed: number): Graph {
   x = b.fullyConnected(x, { units: 10, name: 'fc2' });
   return b.build(x, new Random(seed));
 }
+
+/**
+ * MobileNetV1 (Howard et al. 2017) at width multiplier `alpha` and a square input of
+ * `resolution` pixels, 3 channels: conv3x3/2 -> 13 x (dw3x3 + pw1x1, ReLU6) -> global average
+ * pool -> fc `classes`. He-initialised (random weights: for memory and speed, not accuracy).
+ */
+export function mobilenetV1(seed: number, alpha = 0.25, resolution = 96, classes = 1000): Graph {
+  const width = (c: number): number => Math.max(8, Math.round(c * alpha));
+  const b = new ModelBuilder(`mobilenet-v1-${alpha}-${resolution}`, [resolution, resolution, 3]);
+  let x = b.input();
+  x = b.conv2d(x, { filters: width(32), kernel: 3, stride: 2, padding: 'same', activation: 'relu6', name: 'conv1' });
+  const blocks: [number, number][] = [
+    [64, 1], [128, 2], [128, 1], [256, 2], [256, 1], [512, 2],
+    [512, 1], [512, 1], [512, 1], [512, 1], [512, 1], [1024, 2], [1024, 1],
+  ];
+  blocks.forEach(([filters, stride], i) => {
+    x = b.depthwise(x, { kernel: 3, stride, padding: 'same', activation: 'relu6', name: `dw${i + 1}` });
+    x = b.pointwise(x, { filters: width(filters), activation: 'relu6', name: `pw${i + 1}` });
+  });
+  x = b.globalAvgPool(x, { name: 'gap' });
+  x = b.fullyConnected(x, { units: classes, name: 'fc' });
+  return b.build(x, new Random(seed));
+}
