@@ -13,6 +13,9 @@ const builds = {
   // every kernel variant exported on its own, for tests and benchmarks
   'kernels.mvp': { target: 'mvp', entry: 'src/runtime/kernels/index.ts' },
   'kernels.simd': { target: 'simd', entry: 'src/runtime/kernels/index_simd.ts' },
+  // every training kernel variant (backward, updates), for tests and benchmarks
+  'train_kernels.mvp': { target: 'mvp', entry: 'src/train/kernels/index.ts' },
+  'train_kernels.simd': { target: 'simd', entry: 'src/train/kernels/index_simd.ts' },
   // the mvp executor as a WASI preview1 command (`_start`)
   'sparrow.wasi': { target: 'mvp', entry: 'targets/wasi/main.ts', extra: ['--exportStart', '_start'] },
 };
