@@ -38,6 +38,12 @@ export interface TrainOptions {
   test?: Dataset;
   /** Called after every epoch (progress reporting). */
   onEpoch?: (record: EpochRecord) => void;
+  /**
+   * Called after every optimizer step with the number of steps done so far (1-based, counted
+   * over all epochs). It may modify the parameters in place, e.g. to re-apply pruning masks
+   * so that pruned weights stay exactly 0.
+   */
+  afterStep?: (step: number) => void;
 }
 
 export interface EpochRecord {
@@ -51,7 +57,7 @@ export interface EpochRecord {
 }
 
 /** The settings a training run actually used (defaults filled in), for artifacts. */
-export function resolvedSettings(o: TrainOptions): Required<Omit<TrainOptions, 'test' | 'onEpoch'>> {
+export function resolvedSettings(o: TrainOptions): Required<Omit<TrainOptions, 'test' | 'onEpoch' | 'afterStep'>> {
   const optimizer = o.optimizer ?? 'adam';
   return {
     epochs: o.epochs, batchSize: o.batchSize ?? 32, optimizer,
@@ -95,6 +101,7 @@ export function trainFp32(graph: Graph, train: Dataset, options: TrainOptions): 
       const lr = s.schedule === 'cosine' ? 0.5 * s.learningRate * (1 + Math.cos((Math.PI * step) / totalSteps)) : s.learningRate;
       optimizer.step(backward(pass, grad).params, lr);
       step++;
+      options.afterStep?.(step);
     }
     const record: EpochRecord = { epoch, loss: lossSum / train.count, trainAccuracy: correct / train.count };
     if (options.test) {
