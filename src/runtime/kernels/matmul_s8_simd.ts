@@ -133,8 +133,15 @@ function channelGroup(input: usize, rows: i32, inStride: usize, zp: v128, filter
 export function matmulS8Simd(input: usize, rows: i32, inC: i32, inZp: i32, filter: usize, outC: i32, bias: usize, requant: usize, output: usize, outZp: i32, actMin: i32, actMax: i32): void {
   if (inC < 8) {
     matmulS8(input, rows, inC, inZp, filter, outC, bias, requant, output, outZp, actMin, actMax);
-    return;
+  } else {
+    matmulS8SimdChannels(input, rows, inC, inZp, filter, outC, bias, requant, output, outZp, actMin, actMax, 0);
   }
+}
+
+/** Output channels [c0, outC) only (other channels are left as they are); inC >= 8. */
+// @ts-ignore: decorator
+@inline
+export function matmulS8SimdChannels(input: usize, rows: i32, inC: i32, inZp: i32, filter: usize, outC: i32, bias: usize, requant: usize, output: usize, outZp: i32, actMin: i32, actMax: i32, c0: i32): void {
   const zp = i16x8.splat(<i16>inZp);
   const fullEnd = <usize>(inC & ~7);
   const hasTail = (inC & 7) != 0;
@@ -145,7 +152,7 @@ export function matmulS8Simd(input: usize, rows: i32, inC: i32, inZp: i32, filte
   const inStride = <usize>inC;
   const outStride = <usize>outC;
 
-  let c = 0;
+  let c = c0;
   for (; c + 4 <= outC; c += 4) {
     // the fast path's constants cost more than they save when there are only a few rows
     if (rows >= FAST_MIN_ROWS && requantFastExponent(requant, c) != 0) {

@@ -148,6 +148,16 @@ export function requantFastTerms(requant: usize, c: i32, eMax: i32, outZp: i32):
 @inline
 export function requantizeFast(acc: v128, multipliers: v128, factors: v128, steps: v128, termsLow: v128, termsHigh: v128, eMax: i32): v128 {
   const a = i32x4.min_s(i32x4.max_s(acc, i32x4.splat(-FAST_CLAMP)), i32x4.splat(FAST_CLAMP - 1));
+  return requantizeFastUnclamped(a, multipliers, factors, steps, termsLow, termsHigh, eMax);
+}
+
+/**
+ * requantizeFast for accumulators the caller keeps inside [-2^(30 - spread), 2^(30 - spread))
+ * (so that a * factors fits int32): output_stage_s8_simd_bounded.ts.
+ */
+// @ts-ignore: decorator
+@inline
+export function requantizeFastUnclamped(a: v128, multipliers: v128, factors: v128, steps: v128, termsLow: v128, termsHigh: v128, eMax: i32): v128 {
   const scaled = i32x4.mul(a, factors);
   const lo = i64x2.add(i64x2.extmul_low_i32x4_s(scaled, multipliers), termsLow);
   const hi = i64x2.add(i64x2.extmul_high_i32x4_s(scaled, multipliers), termsHigh);
