@@ -53,3 +53,54 @@ export function mobilenetV1(seed: number, alpha = 0.25, resolution = 96, classes
   x = b.fullyConnected(x, { units: classes, name: 'fc' });
   return b.build(x, new Random(seed));
 }
+
+/**
+ * Channel rounding of the MobileNetV2 reference implementation (TensorFlow's and PyTorch's
+ * `_make_divisible`): round `v` to the nearest multiple of `divisor` (at least `divisor`),
+ * and go one step up when rounding down lost more than 10 %.
+ */
+export function makeDivisible(v: number, divisor = 8): number {
+  const rounded = Math.max(divisor, Math.floor((v + divisor / 2) / divisor) * divisor);
+  return rounded < 0.9 * v ? rounded + divisor : rounded;
+}
+
+/**
+ * MobileNetV2 (Sandler et al. 2018) at width multiplier `alpha`, a square `resolution` x
+ * `resolution` x 3 input and `classes` outputs. Layout as in the reference implementation
+ * used by the Tiny Training Engine: conv3x3/2 -> 17 inverted residual blocks (t, c, n, s) =
+ * (1,16,1,1) (6,24,2,2) (6,32,3,2) (6,64,4,2) (6,96,3,1) (6,160,3,2) (6,320,1,1) -> conv1x1
+ * 1280 (kept at 1280 for alpha <= 1) -> global average pool -> fc `classes`. A block is
+ * expand 1x1 (ReLU6; absent when t = 1) -> depthwise 3x3 (ReLU6) -> project 1x1 (linear),
+ * plus a residual add when t > 1, stride 1 and the channel count is unchanged. Channel counts
+ * are `makeDivisible(c * alpha)`. BatchNorm is taken as folded into the convolutions.
+ * Node names: conv1, b{i}_expand, b{i}_dw, b{i}_project, b{i}_add (i = 1..17), conv_last, gap, fc.
+ * He-initialised random weights (for memory and speed figures, not accuracy).
+ */
+export function mobilenetV2(seed: number, alpha = 0.35, resolution = 128, classes = 1000): Graph {
+  const b = new ModelBuilder(`mobilenet-v2-${alpha}-${resolution}`, [resolution, resolution, 3]);
+  let x = b.input();
+  let channels = makeDivisible(32 * alpha);
+  x = b.conv2d(x, { filters: channels, kernel: 3, stride: 2, padding: 'same', activation: 'relu6', name: 'conv1' });
+  const stages: [number, number, number, number][] = [
+    [1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1],
+  ];
+  let block = 0;
+  for (const [t, c, n, s] of stages) {
+    const out = makeDivisible(c * alpha);
+    for (let i = 0; i < n; i++) {
+      block++;
+      const stride = i === 0 ? s : 1;
+      const blockInput = x;
+      if (t !== 1) x = b.pointwise(x, { filters: channels * t, activation: 'relu6', name: `b${block}_expand` });
+      x = b.depthwise(x, { kernel: 3, stride, padding: 'same', activation: 'relu6', name: `b${block}_dw` });
+      x = b.pointwise(x, { filters: out, name: `b${block}_project` });
+      if (t !== 1 && stride === 1 && channels === out) x = b.add(x, blockInput, { name: `b${block}_add` });
+      channels = out;
+    }
+  }
+  const last = alpha > 1 ? makeDivisible(1280 * alpha) : 1280;
+  x = b.pointwise(x, { filters: last, activation: 'relu6', name: 'conv_last' });
+  x = b.globalAvgPool(x, { name: 'gap' });
+  x = b.fullyConnected(x, { units: classes, name: 'fc' });
+  return b.build(x, new Random(seed));
+}

@@ -48,3 +48,6 @@ export class DeviceError extends SparrowError {
     this.status = status;
   }
 }
+
+/** A training recipe that names an unknown layer or a value outside what is allowed; the message lists the allowed values. */
+export class RecipeError extends SparrowError {}
