@@ -1,0 +1,33 @@
+// Which channels of a partially trained layer update: the ones whose weights have the
+// largest L2 norm (the anchor's criterion). The selection is made once, on the host, from
+// the weights the step starts from; it fixes the trainable slice's layout for the device.
+
+import type { ParamNode } from '../graph.js';
+
+/** Channels a weight update selects: input channels (conv2d, fc) or channels (depthwise). */
+export function selectableChannels(node: ParamNode): number {
+  const s = node.weight.shape;
+  return s[s.length - 1]; // OHWI, 1HWC and [out, in] all keep that axis last
+}
+
+/** Number of channels a ratio selects: round(ratio * C), at least 1. */
+export function selectedCount(channels: number, ratio: number): number {
+  return Math.max(1, Math.min(channels, Math.round(ratio * channels)));
+}
+
+/** Per selectable channel, the squared L2 norm of the weights that multiply it. */
+export function channelNorms(node: ParamNode): Float64Array {
+  const C = selectableChannels(node);
+  const norms = new Float64Array(C);
+  const w = node.weight.data;
+  for (let i = 0; i < w.length; i++) norms[i % C] += w[i] * w[i];
+  return norms;
+}
+
+/** The `ratio` share of channels with the largest weight norm (ties: lower index), ascending. */
+export function selectChannels(node: ParamNode, ratio: number): number[] {
+  const norms = channelNorms(node);
+  const count = selectedCount(norms.length, ratio);
+  const order = [...norms.keys()].sort((a, b) => norms[b] - norms[a] || a - b);
+  return order.slice(0, count).sort((a, b) => a - b);
+}
