@@ -1,0 +1,70 @@
+// Weight (and bias) gradient of the int8 2-D convolution fused with the in-place update
+// ("operator reordering": no gradient buffer), for a list of selected output channels.
+// Scalar reference. NHWC, batch 1.
+//
+//   input          int8 [inH][inW][inC]      the forward input x_q (saved activation), read
+//   inZp, inScale  its zero point and scale: x = inScale * (x_q - inZp)
+//   outGrad        f32 [outH][outW][outC]    dL/dy (pre-clamp: apply the ReLU mask first), read
+//   filter         int8 [outC][kH][kW][inC]  W_q, selected channels updated in place
+//   filterScales   f32 [outC]                s_w[c]
+//   bias           i32 [outC] updated in place for the selected channels, or 0 (bias frozen)
+//   geometry       strides and leading padding as the forward record
+//   channels       i32 [count]               output channels to update, each in [0, outC)
+//   lrW, lrB       learning rates; momentum: coefficient, used only with state pointers
+//   weightMomentum f32 [count][kH][kW][inC]  state per updated weight (list order), or 0
+//   biasMomentum   f32 [count]               state per updated bias, or 0
+//   rounding       ROUND_STOCHASTIC or ROUND_NEAREST (sgd_step.ts)
+//
+// Per selected channel c, per weight (ky, kx, ic), in filter order:
+//   dW = inScale * sum over outputs (oy, ox) whose tap (ky, kx) is in bounds, row-major, of
+//        outGrad[oy][ox][c] * (x_q[iy][ix][ic] - inZp)
+// then stepWeightS8 with 1 / s_w[c]; then, if bias != 0, the bias as bias_update_s32.
+// PRNG draws (stochastic rounding): channels in list order; per channel its weights in
+// filter order, then its bias. The updated weights are not read back by this kernel: run
+// conv2d_backward_input_f32 first if the input gradient should see the old weights.
+// Returns Status.OK; BAD_ARGUMENT (nothing written) for a channel out of range or an unknown
+// rounding mode; BAD_INPUT when some step was not finite (those parameters unchanged).
+import { Status } from '../../formats/schema';
+import { biasInvScale, channelGradSum } from './bias_update_s32';
+import { channelsInRange, isRoundingMode, stepBiasS32, stepWeightS8 } from './sgd_step';
+import { endOutputOfTap, firstOutputOfTap } from './window';
+
+export function conv2d_update_s8(input: usize, inH: i32, inW: i32, inC: i32, inZp: i32, inScale: f32, outGrad: usize, outH: i32, outW: i32, outC: i32, filter: usize, kH: i32, kW: i32, filterScales: usize, bias: usize, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, channels: usize, count: i32, lrW: f32, lrB: f32, momentum: f32, weightMomentum: usize, biasMomentum: usize, rounding: i32): i32 {
+  if (!channelsInRange(channels, count, outC) || !isRoundingMode(rounding)) return Status.BAD_ARGUMENT;
+  const filterSize = kH * kW * inC;
+  let finite = true;
+  for (let i = 0; i < count; i++) {
+    const c = load<i32>(channels + (<usize>i << 2));
+    const invScale = <f32>1 / load<f32>(filterScales + (<usize>c << 2));
+    const w = filter + <usize>(c * filterSize);
+    const state = weightMomentum == 0 ? 0 : weightMomentum + (<usize>(i * filterSize) << 2);
+    for (let ky = 0; ky < kH; ky++) {
+      const oy0 = firstOutputOfTap(padTop, ky, strideH);
+      const oy1 = endOutputOfTap(inH, padTop, ky, strideH, outH);
+      for (let kx = 0; kx < kW; kx++) {
+        const ox0 = firstOutputOfTap(padLeft, kx, strideW);
+        const ox1 = endOutputOfTap(inW, padLeft, kx, strideW, outW);
+        for (let ic = 0; ic < inC; ic++) {
+          let acc: f32 = 0;
+          for (let oy = oy0; oy < oy1; oy++) {
+            const iy = oy * strideH - padTop + ky;
+            for (let ox = ox0; ox < ox1; ox++) {
+              const ix = ox * strideW - padLeft + kx;
+              const dy = load<f32>(outGrad + (<usize>((oy * outW + ox) * outC + c) << 2));
+              acc += dy * <f32>(<i32>load<i8>(input + <usize>((iy * inW + ix) * inC + ic)) - inZp);
+            }
+          }
+          const k = (ky * kW + kx) * inC + ic;
+          const v = state == 0 ? 0 : state + (<usize>k << 2);
+          finite = stepWeightS8(w + <usize>k, acc * inScale, invScale, lrW, momentum, v, rounding) && finite;
+        }
+      }
+    }
+    if (bias != 0) {
+      const v = biasMomentum == 0 ? 0 : biasMomentum + (<usize>i << 2);
+      const grad = channelGradSum(outGrad, outH * outW, outC, c);
+      finite = stepBiasS32(bias + (<usize>c << 2), grad, biasInvScale(inScale, filterScales, c), lrB, momentum, v, rounding) && finite;
+    }
+  }
+  return finite ? Status.OK : Status.BAD_INPUT;
+}
