@@ -1,0 +1,9 @@
+// Fully connected int8 layer with group-sparse weights, SIMD128; bit-exact with sparse_fully_connected_s8.
+//   input int8 [rows][inC] (rows = batch rows), weights: group-sparse blob (docs/sparse.md) already
+//   validated for (outC, inC), bias int32 [outC] or 0, requant int32 [outC][2],
+//   output int8 [rows][outC]. Same output as the dense kernel on the decoded weights.
+import { sparseMatmulS8Simd } from './sparse_matmul_s8_simd';
+
+export function sparse_fully_connected_s8_simd(input: usize, rows: i32, inC: i32, inZp: i32, weights: usize, outC: i32, bias: usize, requant: usize, output: usize, outZp: i32, actMin: i32, actMax: i32): void {
+  sparseMatmulS8Simd(input, rows, inC, inZp, weights, outC, bias, requant, output, outZp, actMin, actMax);
+}

@@ -1,0 +1,52 @@
+// SIMD128 int8 sparse x dense product shared by sparse_conv1x1_s8_simd and
+// sparse_fully_connected_s8_simd; bit-exact with sparseMatmulS8 (and so with matmulS8 on the
+// decoded weights). Same operands: input int8 [rows][inC], a group-sparse blob validated for
+// (outC, inC), output int8 [rows][outC].
+//   rows >= 8: tiles of 8 pixels, lanes = pixels (sparse_tiles_s8_simd.ts)
+//   rows <  8: one row at a time, lanes = the block's output channels (sparse_rows_s8_simd.ts)
+// Each block is dispatched on g once, so the inner loops are compiled per group size.
+import { sparseBlockRow } from './sparse_rows_s8_simd';
+import { sparsePass8, TILE_PIXELS } from './sparse_tiles_s8_simd';
+import { sparseDeltasOffset, sparseGroupCount, sparseGroupSize, sparseValuesOffset } from '../sparse_weights';
+
+/** All rows, block of G channels starting at c (G constant at each call site). */
+// @ts-ignore: decorator
+@inline
+function block(input: usize, rows: i32, inC: i32, inZp: i32, zp: v128, deltas: usize, values: usize, n: i32, G: i32, c: i32, output: usize, outC: i32, bias: usize, requant: usize, outZp: i32, actMin: i32, actMax: i32, actLo: v128, actHi: v128): void {
+  const inStride = <usize>inC, outStride = <usize>outC;
+  if (rows >= TILE_PIXELS) {
+    sparsePass8(input, rows, inStride, zp, deltas, values, n, G, c, output, outStride, bias, requant, outZp, actLo, actHi);
+    if (G == 8) sparsePass8(input, rows, inStride, zp, deltas, values + 4, n, G, c + 4, output, outStride, bias, requant, outZp, actLo, actHi);
+    return;
+  }
+  let x = input, y = output;
+  for (let r = 0; r < rows; r++) {
+    sparseBlockRow(x, inZp, zp, deltas, values, n, G, c, y, bias, requant, outZp, actMin, actMax, actLo, actHi);
+    x += inStride;
+    y += outStride;
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+export function sparseMatmulS8Simd(input: usize, rows: i32, inC: i32, inZp: i32, weights: usize, outC: i32, bias: usize, requant: usize, output: usize, outZp: i32, actMin: i32, actMax: i32): void {
+  const g = sparseGroupSize(weights);
+  const blocks = outC / g; // g in {1, 2, 4, 8}, divides outC (validated)
+  const groups = sparseGroupCount(weights);
+  const zp = i16x8.splat(<i16>inZp);
+  const actLo = i8x16.splat(<i8>actMin), actHi = i8x16.splat(<i8>actMax);
+  let counts = weights + 16;
+  let deltas = weights + <usize>sparseDeltasOffset(<u32>blocks);
+  let values = weights + <usize>sparseValuesOffset(<u32>blocks, groups);
+  for (let b = 0; b < blocks; b++) {
+    const n = <i32>load<u16>(counts);
+    const c = b * g;
+    if (g == 1) block(input, rows, inC, inZp, zp, deltas, values, n, 1, c, output, outC, bias, requant, outZp, actMin, actMax, actLo, actHi);
+    else if (g == 2) block(input, rows, inC, inZp, zp, deltas, values, n, 2, c, output, outC, bias, requant, outZp, actMin, actMax, actLo, actHi);
+    else if (g == 4) block(input, rows, inC, inZp, zp, deltas, values, n, 4, c, output, outC, bias, requant, outZp, actMin, actMax, actLo, actHi);
+    else block(input, rows, inC, inZp, zp, deltas, values, n, 8, c, output, outC, bias, requant, outZp, actMin, actMax, actLo, actHi);
+    counts += 2;
+    deltas += <usize>n << 1;
+    values += <usize>(n * g);
+  }
+}

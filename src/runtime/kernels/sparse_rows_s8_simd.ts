@@ -1,0 +1,157 @@
+// SIMD128 sparse x dense product of one row and one block (for rows < 8, e.g. a fully
+// connected layer at batch 1); part of sparseMatmulS8Simd, bit-exact with sparseMatmulS8.
+// Lanes are output channels. A step takes 16 weight bytes (S = 16 / G groups), gathers the S
+// inputs into lanes 0..S-1 and shuffles both so that i32x4.dot_i16x8_s adds the products of two
+// groups of the same channel:
+//
+//   G  weights (16 B, by group)      shuffled weights              inputs        i32 lanes
+//   1  w0 .. w15                     as is                         x0 .. x15     c0 c0 c0 c0
+//   2  g0(c0 c1) .. g7(c0 c1)        g0c0 g1c0 g0c1 g1c1 ...       x0 x1 x0 x1.. c0 c1 c0 c1
+//   4  g0(c0..c3) .. g3(c0..c3)      g0c0 g1c0 .. g0c3 g1c3 | g2,g3 x0 x1 x0 x1..| x2 x3..  c0..c3
+//   8  g0(c0..c7) g1(c0..c7)         g0c0 g1c0 .. g0c7 g1c7        x0 x1 x0 x1..  c0..c3 | c4..c7
+//
+// The groups after the last full step (fewer than S) go one at a time.
+import { outputStageS8 } from './output_stage_s8';
+import { narrowLanes4, narrowLanes8, reduceLanes, requantizeGeneral } from './output_stage_s8_simd';
+
+// @ts-ignore: decorator
+@inline
+function mac(acc: v128, x: v128, w: v128, zp: v128): v128 {
+  return i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.sub(x, zp), w));
+}
+
+/**
+ * The S = 16 / G inputs of the next S groups into lanes 0..S-1: `p` is the row pointer plus
+ * the previous group's index, `d` the next delta. Returns the vector; the caller advances p
+ * by the same deltas (sumDeltas).
+ */
+// @ts-ignore: decorator
+@inline
+function gather(p: usize, d: usize, S: i32): v128 {
+  p += <usize>load<u16>(d); let v = v128.load8_lane(p, i32x4.splat(0), 0);
+  p += <usize>load<u16>(d, 2); v = v128.load8_lane(p, v, 1);
+  if (S >= 4) {
+    p += <usize>load<u16>(d, 4); v = v128.load8_lane(p, v, 2);
+    p += <usize>load<u16>(d, 6); v = v128.load8_lane(p, v, 3);
+  }
+  if (S >= 8) {
+    p += <usize>load<u16>(d, 8); v = v128.load8_lane(p, v, 4);
+    p += <usize>load<u16>(d, 10); v = v128.load8_lane(p, v, 5);
+    p += <usize>load<u16>(d, 12); v = v128.load8_lane(p, v, 6);
+    p += <usize>load<u16>(d, 14); v = v128.load8_lane(p, v, 7);
+  }
+  if (S == 16) {
+    p += <usize>load<u16>(d, 16); v = v128.load8_lane(p, v, 8);
+    p += <usize>load<u16>(d, 18); v = v128.load8_lane(p, v, 9);
+    p += <usize>load<u16>(d, 20); v = v128.load8_lane(p, v, 10);
+    p += <usize>load<u16>(d, 22); v = v128.load8_lane(p, v, 11);
+    p += <usize>load<u16>(d, 24); v = v128.load8_lane(p, v, 12);
+    p += <usize>load<u16>(d, 26); v = v128.load8_lane(p, v, 13);
+    p += <usize>load<u16>(d, 28); v = v128.load8_lane(p, v, 14);
+    p += <usize>load<u16>(d, 30); v = v128.load8_lane(p, v, 15);
+  }
+  return v;
+}
+
+/** Sum of the S u16 deltas at d (S in {2, 4, 8, 16}), widened to i32 lanes before adding. */
+// @ts-ignore: decorator
+@inline
+function sumDeltas(d: usize, S: i32): usize {
+  let halves: v128;
+  if (S == 2) halves = v128.load32_zero(d);
+  else if (S == 4) halves = v128.load64_zero(d);
+  else halves = v128.load(d);
+  let s = i32x4.extadd_pairwise_i16x8_u(halves);
+  if (S == 16) s = i32x4.add(s, i32x4.extadd_pairwise_i16x8_u(v128.load(d, 16)));
+  return <usize>reduceLanes(s);
+}
+
+/** Inputs and weights of one step arranged for the dot products (see the table above). */
+// @ts-ignore: decorator
+@inline
+function arrangeInputs(xg: v128, G: i32): v128 {
+  if (G == 1) return xg;
+  if (G == 2) return i8x16.shuffle(xg, xg, 0, 1, 0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7);
+  if (G == 4) return i8x16.shuffle(xg, xg, 0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3);
+  return i8x16.shuffle(xg, xg, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1);
+}
+
+// @ts-ignore: decorator
+@inline
+function arrangeWeights(w: v128, G: i32): v128 {
+  if (G == 1) return w;
+  if (G == 2) return i8x16.shuffle(w, w, 0, 2, 1, 3, 4, 6, 5, 7, 8, 10, 9, 11, 12, 14, 13, 15);
+  if (G == 4) return i8x16.shuffle(w, w, 0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15);
+  return i8x16.shuffle(w, w, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
+}
+
+/**
+ * Row x, block of G channels starting at c (G constant at each call site): `deltas` u16 [n] and
+ * `values` i8 [n][G] of the block. Writes output y[c .. c+G).
+ */
+// @ts-ignore: decorator
+@inline
+export function sparseBlockRow(x: usize, inZp: i32, zp: v128, deltas: usize, values: usize, n: i32, G: i32, c: i32, y: usize, bias: usize, requant: usize, outZp: i32, actMin: i32, actMax: i32, actLo: v128, actHi: v128): void {
+  const S = 16 / G;
+  const steps = n / S;
+  let accLow = i32x4.splat(0), accHigh = i32x4.splat(0);
+  let p = x, d = deltas, v = values;
+  for (let s = 0; s < steps; s++) {
+    const xs = arrangeInputs(gather(p, d, S), G);
+    const w = arrangeWeights(v128.load(v), G);
+    accLow = mac(accLow, i16x8.extend_low_i8x16_s(xs), i16x8.extend_low_i8x16_s(w), zp);
+    accHigh = mac(accHigh, i16x8.extend_high_i8x16_s(xs), i16x8.extend_high_i8x16_s(w), zp);
+    p += sumDeltas(d, S);
+    d += <usize>(2 * S);
+    v += 16;
+  }
+  // the last n mod S groups, one at a time: G products each
+  const rest = n - steps * S;
+  if (G <= 2) {
+    let s0 = 0, s1 = 0;
+    for (let i = 0; i < rest; i++) {
+      p += <usize>load<u16>(d);
+      const xv = <i32>load<i8>(p) - inZp;
+      s0 += <i32>load<i8>(v) * xv;
+      if (G == 2) s1 += <i32>load<i8>(v, 1) * xv;
+      d += 2;
+      v += <usize>G;
+    }
+    const a = i32x4.add(accLow, accHigh);
+    if (G == 1) {
+      store<i8>(y + <usize>c, <i8>outputStageS8(reduceLanes(a) + s0, c, bias, requant, outZp, actMin, actMax));
+    } else {
+      const t0 = i32x4.extract_lane(a, 0) + i32x4.extract_lane(a, 2) + s0;
+      const t1 = i32x4.extract_lane(a, 1) + i32x4.extract_lane(a, 3) + s1;
+      store<i8>(y + <usize>c, <i8>outputStageS8(t0, c, bias, requant, outZp, actMin, actMax));
+      store<i8>(y + <usize>c, <i8>outputStageS8(t1, c + 1, bias, requant, outZp, actMin, actMax), 1);
+    }
+    return;
+  }
+  for (let i = 0; i < rest; i++) {
+    p += <usize>load<u16>(d);
+    const xv = i16x8.splat(<i16>(<i32>load<i8>(p) - inZp));
+    if (G == 4) {
+      accLow = i32x4.add(accLow, i32x4.extmul_low_i16x8_s(i16x8.extend_low_i8x16_s(v128.load32_zero(v)), xv));
+    } else {
+      const w = i16x8.extend_low_i8x16_s(v128.load64_zero(v));
+      accLow = i32x4.add(accLow, i32x4.extmul_low_i16x8_s(w, xv));
+      accHigh = i32x4.add(accHigh, i32x4.extmul_high_i16x8_s(w, xv));
+    }
+    d += 2;
+    v += <usize>G;
+  }
+  if (G == 4) {
+    let a = i32x4.add(accLow, accHigh);
+    if (bias != 0) a = i32x4.add(a, v128.load(bias + (<usize>c << 2)));
+    v128.store32_lane(y + <usize>c, narrowLanes4(requantizeGeneral(a, requant, c, outZp), actLo, actHi), 0);
+  } else {
+    let a = accLow, b = accHigh;
+    if (bias != 0) {
+      a = i32x4.add(a, v128.load(bias + (<usize>c << 2)));
+      b = i32x4.add(b, v128.load(bias + (<usize>c << 2), 16));
+    }
+    const q = narrowLanes8(requantizeGeneral(a, requant, c, outZp), requantizeGeneral(b, requant, c + 4, outZp), actLo, actHi);
+    v128.store64_lane(y + <usize>c, q, 0);
+  }
+}
