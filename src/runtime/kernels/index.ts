@@ -12,3 +12,6 @@ export * from './quantize_f32_s8';
 export * from './softmax_s8';
 export { memory_reserve } from './harness';
 export * from './requant_probe';
+export * from './sparse_conv1x1_s8';
+export * from './sparse_fully_connected_s8';
+export * from './sparse_weights_probe';

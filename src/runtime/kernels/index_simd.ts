@@ -21,3 +21,8 @@ export * from './fully_connected_s8_simd';
 export * from './global_avg_pool_s8_simd';
 export * from './max_pool_s8_simd';
 export * from './quantize_f32_s8_simd';
+export * from './sparse_conv1x1_s8';
+export * from './sparse_fully_connected_s8';
+export * from './sparse_weights_probe';
+export * from './sparse_conv1x1_s8_simd';
+export * from './sparse_fully_connected_s8_simd';
