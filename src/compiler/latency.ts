@@ -38,6 +38,8 @@ const KIND: Record<Op, WorkKind> = {
   [Op.SOFTMAX]: 'softmax',
   [Op.QUANTIZE]: 'convert',
   [Op.DEQUANTIZE]: 'convert',
+  [Op.SPARSE_CONV1X1]: 'pointwise',
+  [Op.SPARSE_FULLY_CONNECTED]: 'fc',
 };
 
 const count = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
@@ -61,6 +63,14 @@ export function opWork(container: ContainerModel): OpWork[] {
       case Op.FULLY_CONNECTED: // w [Co, ..., Ci]: Ci products per output
         macs = outputs * w![w!.length - 1];
         break;
+      case Op.SPARSE_CONV1X1:
+      case Op.SPARSE_FULLY_CONNECTED: { // the blob's non-zero groups x g products per row
+        const t = container.tensors[r.inputs[1]];
+        const blob = new DataView(container.data.buffer, container.data.byteOffset + t.offset, t.bytes);
+        const [g, outC, groups] = [blob.getUint16(0, true), blob.getUint32(4, true), blob.getUint32(12, true)];
+        macs = (outputs / outC) * groups * g;
+        break;
+      }
       case Op.AVG_POOL:
       case Op.MAX_POOL:
         elements = outputs * r.params[0] * r.params[1];

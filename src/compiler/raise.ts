@@ -4,6 +4,7 @@
 import type { ContainerModel, OpRecord, TensorRecord } from '../formats/container_types.js';
 import type { Activation, OpName, QModel, QOp, QTensor } from '../formats/qmodel.js';
 import { DTYPE_NAMES } from '../formats/dtypes.js';
+import { decodeGroupSparse } from '../formats/sparse.js';
 import { DType, NO_TENSOR, Op, Storage } from '../formats/schema.js';
 import { activationRange, softmaxParams } from './quant_math.js';
 import { convAxis } from './graph.js';
@@ -21,17 +22,27 @@ const OP_NAMES: Record<number, OpName> = {
   [Op.SOFTMAX]: 'softmax',
   [Op.QUANTIZE]: 'quantize',
   [Op.DEQUANTIZE]: 'dequantize',
+  [Op.SPARSE_CONV1X1]: 'conv2d',
+  [Op.SPARSE_FULLY_CONNECTED]: 'fully_connected',
 };
 /** Where each op keeps its clamp range in `params`. */
 const ACT_PARAMS: Partial<Record<Op, [number, number]>> = {
   [Op.CONV2D]: [4, 5], [Op.DEPTHWISE_CONV2D]: [4, 5], [Op.CONV1X1]: [4, 5], [Op.FULLY_CONNECTED]: [4, 5],
   [Op.ADD]: [7, 8], [Op.AVG_POOL]: [6, 7], [Op.MAX_POOL]: [6, 7], [Op.GLOBAL_AVG_POOL]: [6, 7],
+  [Op.SPARSE_CONV1X1]: [4, 5], [Op.SPARSE_FULLY_CONNECTED]: [4, 5],
 };
 
 function tensorData(c: ContainerModel, t: TensorRecord): number[] {
   const buf = c.data.buffer.slice(c.data.byteOffset + t.offset, c.data.byteOffset + t.offset + t.bytes);
   const view = t.dtype === DType.INT8 ? new Int8Array(buf) : t.dtype === DType.INT32 ? new Int32Array(buf) : t.dtype === DType.UINT8 ? new Uint8Array(buf) : new Float32Array(buf);
   return Array.from(view);
+}
+
+/** A group-sparse blob back to the dense int8 filter it encodes, in the layout of its op. */
+function denseFilter(c: ContainerModel, blob: TensorRecord, op: OpRecord): Pick<QTensor, 'shape' | 'dtype' | 'data'> {
+  const { outC, inC, weights } = decodeGroupSparse(new Uint8Array(tensorData(c, blob)));
+  const shape = op.op === Op.SPARSE_CONV1X1 ? [outC, 1, 1, inC] : [outC, inC];
+  return { shape, dtype: 'int8', data: Array.from(weights) };
 }
 
 /** The activation whose clamp range equals [min, max] in the output's quantization. */
@@ -67,6 +78,8 @@ export function raiseContainer(c: ContainerModel): QModel {
       q.quant = { scale: [t.scale], zeroPoint: [t.zeroPoint] };
     }
     if (t.storage === Storage.CONST) q.data = tensorData(c, t);
+    const sparseReader = c.ops.find((op) => op.inputs[1] === i && (op.op === Op.SPARSE_CONV1X1 || op.op === Op.SPARSE_FULLY_CONNECTED));
+    if (sparseReader) Object.assign(q, denseFilter(c, t, sparseReader));
     tensors.push(q);
   });
 
@@ -82,7 +95,7 @@ export function raiseContainer(c: ContainerModel): QModel {
       const w = c.tensors[op.inputs[1]];
       q.stride = [op.params[0], op.params[1]];
       q.padding = paddingOf(x, out, w.shape[1], w.shape[2], op.params[0], op.params[1]);
-    } else if (op.op === Op.CONV1X1) {
+    } else if (op.op === Op.CONV1X1 || op.op === Op.SPARSE_CONV1X1) {
       q.stride = [1, 1];
       q.padding = 'valid';
     } else if (op.op === Op.AVG_POOL || op.op === Op.MAX_POOL) {

@@ -363,6 +363,10 @@ class Checker {
         const at = this.sec(Section.DATA).offset + this.u32(this.tensorAt(t) + 20) + 4 * i;
         return [this.i32(at), at];
       },
+      constBytes: (t) => {
+        const at = this.sec(Section.DATA).offset + this.u32(this.tensorAt(t) + 20);
+        return [this.bytes.subarray(at, at + this.u32(this.tensorAt(t) + 24)), at];
+      },
     };
     checkOpParams(view, (at, msg) => bad(at, msg));
     checkOpShapes(view, (at, msg) => bad(at, msg));

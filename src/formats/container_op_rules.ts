@@ -5,6 +5,8 @@
 // order, so host and device reject the same bytes at the same offset.
 
 import { DType, Op, OP_COUNT, OP_PARAM_COUNT } from './schema.js';
+import { validateGroupSparse } from './sparse.js';
+import { FormatError } from './errors.js';
 
 /** What a param must hold. Numbering shared with the device table. */
 export enum Param {
@@ -61,6 +63,8 @@ const convInputs: SlotRule[] = [
   { name: 'b', dtype: DType.INT32, optional: true },
   { name: 'rq', dtype: DType.INT32, constOnly: true },
 ];
+/** Sparse ops take a group-sparse weight blob (docs/sparse.md) where dense ones take the filter. */
+const sparseInputs: SlotRule[] = [x8, { name: 'w', dtype: DType.UINT8, constOnly: true }, convInputs[2], convInputs[3]];
 const { STRIDE, PAD, ACT_MIN, ACT_MAX, FILTER, MULTIPLIER, SHIFT, UNUSED } = Param;
 const convParams = [STRIDE, STRIDE, PAD, PAD, ACT_MIN, ACT_MAX];
 const poolParams = [FILTER, FILTER, STRIDE, STRIDE, PAD, PAD, ACT_MIN, ACT_MAX];
@@ -81,6 +85,8 @@ export const OP_RULES: Record<Op, OpRule> = {
   [Op.SOFTMAX]: { inputs: [x8], output: DType.INT8, params: [Param.SOFTMAX_MULTIPLIER, Param.SOFTMAX_SHIFT, Param.DIFF_MIN] },
   [Op.QUANTIZE]: { inputs: [{ name: 'x', dtype: DType.FLOAT32 }], output: DType.INT8, params: [] },
   [Op.DEQUANTIZE]: { inputs: [x8], output: DType.FLOAT32, params: [] },
+  [Op.SPARSE_CONV1X1]: { inputs: sparseInputs, output: DType.INT8, params: [UNUSED, UNUSED, UNUSED, UNUSED, ACT_MIN, ACT_MAX] },
+  [Op.SPARSE_FULLY_CONNECTED]: { inputs: sparseInputs, output: DType.INT8, params: [UNUSED, UNUSED, UNUSED, UNUSED, ACT_MIN, ACT_MAX] },
 };
 
 /** Read access to one op record and the tensors it names (all indices already checked). */
@@ -100,6 +106,8 @@ export interface OpView {
   dtype(t: number): number;
   /** Element i of a CONST int32 tensor and its file offset. */
   constI32(t: number, i: number): [number, number];
+  /** The bytes of a CONST tensor and their file offset. */
+  constBytes(t: number): [Uint8Array, number];
 }
 
 export type Fail = (offset: number, message: string) => never;
@@ -174,12 +182,27 @@ export function checkOpShapes(v: OpView, bad: Fail): void {
         need(v.rank(v.output) === 4 && od[0] === xd[0] && od[3] === outC && spatialOk(xd[1], kH, sH, pT, od[1]) && spatialOk(xd[2], kW, sW, pL, od[2]),
           outAt, `output [${od}] does not follow from x [${xd}], kernel ${kH}x${kW}, stride ${sH}x${sW}, pad ${pT},${pL}`);
       }
-      for (let c = 0; c < outC; c++) {
-        const [m, mAt] = v.constI32(rq, 2 * c);
-        need(m === 0 || m >= Q31_MIN, mAt, `rq multiplier of channel ${c} is ${m}, not 0 or in [2^30, 2^31)`);
-        const [s, sAt] = v.constI32(rq, 2 * c + 1);
-        need(inRange(s, -31, 30), sAt, `rq shift of channel ${c} is ${s}, not in [-31, 30]`);
+      checkRequantTable(v, rq, outC, bad);
+      return;
+    }
+    case Op.SPARSE_CONV1X1: case Op.SPARSE_FULLY_CONNECTED: {
+      const fc = v.op === Op.SPARSE_FULLY_CONNECTED;
+      need(fc || v.rank(x) === 4, slot(0), `x must be rank 4 [N,H,W,C], is rank ${v.rank(x)}`);
+      const outC = fc ? od[1] : od[3];
+      const inC = fc ? elements(xd) / xd[0] : xd[3];
+      if (fc) need(v.rank(v.output) === 2 && od[0] === xd[0], outAt, `output [${od}] must be [${xd[0]}, Co]`);
+      else need(v.rank(v.output) === 4 && od[0] === xd[0] && od[1] === xd[1] && od[2] === xd[2], outAt, `output [${od}] must be [${xd.slice(0, 3)}, Co]`);
+      need(v.rank(w) === 1, slot(1), 'the sparse weight blob must be rank 1');
+      const [blob, blobAt] = v.constBytes(w);
+      try {
+        validateGroupSparse(blob, outC, inC);
+      } catch (e) {
+        if (!(e instanceof FormatError)) throw e;
+        bad(blobAt + (e.offset ?? 0), `sparse weights (tensor ${w}): ${e.message.replace(/ \(at byte \d+\)$/, '')}`);
       }
+      if (b !== 0xffff) need(v.rank(b) === 1 && v.dims(b)[0] === outC, slot(2), `b must be [${outC}]`);
+      need(v.rank(rq) === 2 && v.dims(rq)[0] === outC && v.dims(rq)[1] === 2, slot(3), `rq must be [${outC},2]`);
+      checkRequantTable(v, rq, outC, bad);
       return;
     }
     case Op.ADD:
@@ -211,6 +234,16 @@ export function checkOpShapes(v: OpView, bad: Fail): void {
       need(v.scale(x) > 0, slot(0), 'DEQUANTIZE input needs a scale > 0');
       need(v.rank(v.output) === v.rank(x) && eq(od, xd), outAt, 'output must have the shape of x');
       return;
+  }
+}
+
+/** Every (multiplier, shift) of a requantization table is in range. */
+function checkRequantTable(v: OpView, rq: number, outC: number, bad: Fail): void {
+  for (let c = 0; c < outC; c++) {
+    const [m, mAt] = v.constI32(rq, 2 * c);
+    if (!(m === 0 || m >= Q31_MIN)) bad(mAt, `rq multiplier of channel ${c} is ${m}, not 0 or in [2^30, 2^31)`);
+    const [s, sAt] = v.constI32(rq, 2 * c + 1);
+    if (!inRange(s, -31, 30)) bad(sAt, `rq shift of channel ${c} is ${s}, not in [-31, 30]`);
   }
 }
 

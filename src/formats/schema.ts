@@ -76,8 +76,12 @@ export enum Op {
   SOFTMAX = 10,
   QUANTIZE = 11,
   DEQUANTIZE = 12,
+  /** CONV1X1 with group-sparse weights (docs/sparse.md): a UINT8 blob instead of the filter. */
+  SPARSE_CONV1X1 = 13,
+  /** FULLY_CONNECTED with group-sparse weights. */
+  SPARSE_FULLY_CONNECTED = 14,
 }
-export const OP_COUNT = 13;
+export const OP_COUNT = 15;
 
 /** Device status codes. 0 is success; every failure has its own code. */
 export enum Status {

@@ -11,6 +11,7 @@
 import { Category, DType, Op, Section, Status, Storage } from '../formats/schema';
 import * as schema from '../formats/schema';
 import { crc32Update, crc32Zeros } from './crc32';
+import { validateSparseWeights } from './sparse_weights';
 
 // The schema's sizes as u32, so comparisons with u32 fields need no casts.
 const HEADER_BYTES: u32 = schema.HEADER_BYTES;
@@ -62,6 +63,8 @@ const OP_TABLE = memory.data<u8>([
   1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9, 10, 11, 0, 0, 0, 0, 0, 0, 0, 0, 0, // SOFTMAX
   1, 1, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // QUANTIZE
   1, 3, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // DEQUANTIZE
+  4, 1, 4, 10, 1, 4, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0, 3, 4, 0, 0, 0, 0, 0, 0, // SPARSE_CONV1X1
+  4, 1, 4, 10, 1, 4, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0, 3, 4, 0, 0, 0, 0, 0, 0, // SPARSE_FULLY_CONNECTED
 ]);
 
 // ---------------------------------------------------------------------------------------
@@ -400,6 +403,19 @@ function spatialOk(inSize: u32, k: u32, stride: i32, pad: i32, out: u32): bool {
   return valid || same;
 }
 
+/** Every (multiplier, shift) of a requantization table is in range. */
+function checkRequantTable(rq: u32, outC: u32): Status {
+  // rq lies inside DATA (its record was checked), so these loads stay in the file
+  const table = sectionOffset(Section.DATA) + u32At(tensorAt(rq) + 20);
+  for (let c: u32 = 0; c < outC; c++) {
+    const m = i32At(table + 8 * c);
+    if (m != 0 && m < Q31_MIN) return fail(Status.BAD_OP, table + 8 * c);
+    const s = i32At(table + 8 * c + 4);
+    if (s < -31 || s > 30) return fail(Status.BAD_OP, table + 8 * c + 4);
+  }
+  return Status.OK;
+}
+
 function checkOpShapes(code: u32, o: u32): Status {
   const x = u16At(o + 4), w = u16At(o + 6), b = u16At(o + 8), rq = u16At(o + 10);
   const out = u16At(o + 12);
@@ -426,15 +442,23 @@ function checkOpShapes(code: u32, o: u32): Status {
       if (rankOf(out) != 4 || dim(out, 0) != dim(x, 0) || dim(out, 3) != outC
         || !spatialOk(dim(x, 1), kH, sH, pT, dim(out, 1)) || !spatialOk(dim(x, 2), kW, sW, pL, dim(out, 2))) return fail(Status.BAD_OP, outAt);
     }
-    // rq lies inside DATA (its record was checked), so these loads stay in the file
-    const table = sectionOffset(Section.DATA) + u32At(tensorAt(rq) + 20);
-    for (let c: u32 = 0; c < outC; c++) {
-      const m = i32At(table + 8 * c);
-      if (m != 0 && m < Q31_MIN) return fail(Status.BAD_OP, table + 8 * c);
-      const s = i32At(table + 8 * c + 4);
-      if (s < -31 || s > 30) return fail(Status.BAD_OP, table + 8 * c + 4);
-    }
-    return Status.OK;
+    return checkRequantTable(rq, outC);
+  }
+  if (code == Op.SPARSE_CONV1X1 || code == Op.SPARSE_FULLY_CONNECTED) {
+    const fc = code == Op.SPARSE_FULLY_CONNECTED;
+    if (!fc && rankOf(x) != 4) return fail(Status.BAD_OP, o + 4);
+    const outC = fc ? dim(out, 1) : dim(out, 3);
+    const inC = fc ? <u32>(elementsOf(x) / dim(x, 0)) : dim(x, 3);
+    const outOk = fc
+      ? rankOf(out) == 2 && dim(out, 0) == dim(x, 0)
+      : rankOf(out) == 4 && dim(out, 0) == dim(x, 0) && dim(out, 1) == dim(x, 1) && dim(out, 2) == dim(x, 2);
+    if (!outOk) return fail(Status.BAD_OP, outAt);
+    if (rankOf(w) != 1) return fail(Status.BAD_OP, o + 6);
+    const blob = sectionOffset(Section.DATA) + u32At(tensorAt(w) + 20);
+    if (!validateSparseWeights(base + blob, u32At(tensorAt(w) + 24), outC, inC)) return fail(Status.BAD_OP, blob);
+    if (b != NO_TENSOR && (rankOf(b) != 1 || dim(b, 0) != outC)) return fail(Status.BAD_OP, o + 8);
+    if (rankOf(rq) != 2 || dim(rq, 0) != outC || dim(rq, 1) != 2) return fail(Status.BAD_OP, o + 10);
+    return checkRequantTable(rq, outC);
   }
   switch (code) {
     case Op.ADD: {

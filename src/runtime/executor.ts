@@ -36,6 +36,10 @@ import { max_pool_s8_simd } from './kernels/max_pool_s8_simd';
 import { quantize_f32_s8 } from './kernels/quantize_f32_s8';
 import { quantize_f32_s8_simd } from './kernels/quantize_f32_s8_simd';
 import { softmax_s8 } from './kernels/softmax_s8';
+import { sparse_conv1x1_s8 } from './kernels/sparse_conv1x1_s8';
+import { sparse_conv1x1_s8_simd } from './kernels/sparse_conv1x1_s8_simd';
+import { sparse_fully_connected_s8 } from './kernels/sparse_fully_connected_s8';
+import { sparse_fully_connected_s8_simd } from './kernels/sparse_fully_connected_s8_simd';
 
 let reserved: u32 = 0;
 let validated = false;
@@ -209,6 +213,20 @@ function dispatch(k: u32): Status {
       const inC = tensorElements(x) / n, outC = tensorDim(out, 1);
       if (ASC_FEATURE_SIMD) fully_connected_s8_simd(xp, n, inC, xZp, wp, outC, bp, rqp, op, oZp, p4, p5);
       else fully_connected_s8(xp, n, inC, xZp, wp, outC, bp, rqp, op, oZp, p4, p5);
+      break;
+    }
+    case Op.SPARSE_CONV1X1: {
+      for (let i = 0; i < n; i++) {
+        const xi = xp + <usize>i * xStep, oi = op + <usize>i * oStep;
+        if (ASC_FEATURE_SIMD) sparse_conv1x1_s8_simd(xi, h * wd, c, xZp, wp, oc, bp, rqp, oi, oZp, p4, p5);
+        else sparse_conv1x1_s8(xi, h * wd, c, xZp, wp, oc, bp, rqp, oi, oZp, p4, p5);
+      }
+      break;
+    }
+    case Op.SPARSE_FULLY_CONNECTED: {
+      const inC = tensorElements(x) / n, outC = tensorDim(out, 1);
+      if (ASC_FEATURE_SIMD) sparse_fully_connected_s8_simd(xp, n, inC, xZp, wp, outC, bp, rqp, op, oZp, p4, p5);
+      else sparse_fully_connected_s8(xp, n, inC, xZp, wp, outC, bp, rqp, op, oZp, p4, p5);
       break;
     }
     case Op.ADD: {
