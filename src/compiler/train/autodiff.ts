@@ -36,7 +36,7 @@ export interface NodeWork {
   backwardMacs: number;
   /** MACs an unpruned backward would spend on the node (dx and the full weight gradient). */
   fullBackwardMacs: number;
-  /** Bytes saved in the forward pass for the node's backward: masks, saved inputs. */
+  /** Bytes the forward pass saves for the node's backward: its output mask, its saved input (an alias counts its full size). */
   maskBytes: number;
   savedBytes: number;
 }
@@ -152,15 +152,6 @@ export function countPrunedWork(graph: Graph, plan: TrainStepPlan): NodeWork[] {
     if (b.category === Category.MASK) w.maskBytes += b.bytes;
     if (b.category === Category.SAVED_ACTIVATION) w.savedBytes += b.bytes;
   }
-  // Saved inputs belong to the layer that needs them, which is the op that writes them.
-  for (const op of plan.ops) {
-    if (op.kind !== 'forward' || op.saved === undefined) continue;
-    const b = plan.buffers[op.saved];
-    if (b.node !== op.node) {
-      work.get(b.node)!.savedBytes -= b.bytes;
-      work.get(op.node)!.savedBytes += b.bytes;
-    }
-  }
   return [...work.values()];
 }
 
@@ -204,10 +195,10 @@ function savedInput(s: StepBuilder, node: Node, x: Node, xBuffer: number, l?: La
   const selectable = node.kind === 'fully_connected' ? size(x.shape) : channels;
   const whole = !l || l.channels.length === selectable;
   if (whole) {
-    return s.buffer({ name: `${x.name}/saved`, dtype: 'int8', elements: size(x.shape), category: Category.SAVED_ACTIVATION, node: x.name, aliasOf: xBuffer });
+    return s.buffer({ name: `${x.name}/saved`, dtype: 'int8', elements: size(x.shape), category: Category.SAVED_ACTIVATION, node: node.name, aliasOf: xBuffer });
   }
   const elements = node.kind === 'fully_connected' ? l.channels.length : pixels * l.channels.length;
-  return s.buffer({ name: `${x.name}/saved[${node.name}]`, dtype: 'int8', elements, category: Category.SAVED_ACTIVATION, node: x.name, channels: l.channels });
+  return s.buffer({ name: `${x.name}/saved[${node.name}]`, dtype: 'int8', elements, category: Category.SAVED_ACTIVATION, node: node.name, channels: l.channels });
 }
 
 /** SRAM copies of a layer's trained parameters: int8 weights of the selected channels, int32 biases, fp32 momentum. */

@@ -24,7 +24,7 @@ export interface TrainBuffer {
   /** elements x dtype size, masks rounded up to whole bytes. */
   bytes: number;
   category: Category;
-  /** The graph node the buffer belongs to. */
+  /** The graph node the buffer belongs to (a saved input: the node whose backward reads it). */
   node: string;
   producer: number;
   lastReader: number;
