@@ -58,8 +58,18 @@ export interface PruneOptions {
   training?: Pick<TrainOptions, 'batchSize' | 'optimizer' | 'learningRate' | 'schedule' | 'momentum'>;
   /** Seed of the fine-tuning shuffle: same graph, data, options and seed give the same weights. */
   seed: number;
-  /** Called after every fine-tuning step (progress reporting). */
-  onStep?: (step: number, totalSteps: number, sparsity: number) => void;
+  /** Called after every fine-tuning step, once the masks are applied (progress reporting). */
+  onStep?: (progress: PruneProgress) => void;
+}
+
+/** What onStep sees. `graph` and `masks` are live: read them during the call, do not keep or modify them. */
+export interface PruneProgress {
+  step: number;
+  totalSteps: number;
+  /** Fraction of the pruned layers' weights that are zero now. */
+  sparsity: number;
+  graph: Graph;
+  masks: ReadonlyMap<string, Mask>;
 }
 
 /** One point of the accuracy history; epoch 0 is the unpruned graph. */
@@ -153,7 +163,10 @@ export function pruneGraph(graph: Graph, data: PruneData, options: PruneOptions)
           masks = layers.map((l, i) => layerMask(l, targets[i], masks[i]));
         }
         applyAll();
-        options.onStep?.(step, totalSteps, overallSparsity(masks));
+        if (options.onStep) {
+          const live = new Map(layers.map((l, i) => [l.node.name, masks[i]]));
+          options.onStep({ step, totalSteps, sparsity: overallSparsity(masks), graph: g, masks: live });
+        }
       },
       onEpoch: (r) => history.push({ epoch: r.epoch, step: r.epoch * Math.ceil(data.train.count / training.batchSize), sparsity: overallSparsity(masks), loss: r.loss, testLoss: r.testLoss, testAccuracy: r.testAccuracy }),
     });

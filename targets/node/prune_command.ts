@@ -97,8 +97,8 @@ export async function pruneCommand(input: string | undefined, o: PruneCommandOpt
       updateEvery: o.updateEvery ? integer('--update-every', o.updateEvery, 1) : undefined,
       training: { learningRate: positive('--lr', o.lr ?? '0.01') },
       seed: integer('--seed', o.seed ?? '1', 0),
-      onStep: (step, total, sparsity) => {
-        if (step === 1) bar?.start(total, 0, { sparsity: '' });
+      onStep: ({ step, totalSteps, sparsity }) => {
+        if (step === 1) bar?.start(totalSteps, 0, { sparsity: '' });
         bar?.update(step, { sparsity: `${(100 * sparsity).toFixed(1)}%` });
       },
     });

@@ -1,0 +1,223 @@
+// The pruning tool: group and 2:4 masks (block structure, exact counts, smallest first), the
+// Zhu & Gupta schedule, layer selection, allocation over layers, fine-tuning that keeps
+// pruned weights at exactly 0, reproducible seeded runs, the sensitivity table, and the
+// acceptance run on the reference CNN (fp32 and int8 on the device runtime).
+import { describe, expect, it } from 'vitest';
+import { ModelBuilder } from '../src/compiler/builder.js';
+import type { FullyConnectedNode, Graph } from '../src/compiler/graph.js';
+import { referenceCnn } from '../src/compiler/models.js';
+import { layerSensitivity, prunableLayerNames, pruneGraph, type PruneOptions } from '../src/compiler/prune.js';
+import { globalMagnitudeTargets, referenceBlockNorms, sensitivityTargets } from '../src/compiler/prune/allocate.js';
+import { pruneLayers, resolveGroup } from '../src/compiler/prune/layers.js';
+import { blockScores, groupMask, nmMask } from '../src/compiler/prune/masks.js';
+import { isMaskUpdate, sparsityAt, type GradualSchedule } from '../src/compiler/prune/schedule.js';
+import { ValueError } from '../src/formats/errors.js';
+import { loadMnist, take } from '../src/host/datasets/mnist.js';
+import { Rng } from './helpers/rng.js';
+
+function randomWeights(rng: Rng, n: number): Float32Array {
+  return Float32Array.from({ length: n }, () => rng.normal());
+}
+
+function zerosPerBlock(mask: Uint8Array, outC: number, inC: number, g: number): number[] {
+  const out: number[] = [];
+  for (let b = 0; b < outC / g; b++) {
+    for (let i = 0; i < inC; i++) {
+      let zeros = 0;
+      for (let r = 0; r < g; r++) zeros += mask[(b * g + r) * inC + i] ? 0 : 1;
+      out.push(zeros);
+    }
+  }
+  return out;
+}
+
+describe('group masks', () => {
+  const rng = new Rng(3);
+  for (const g of [1, 2, 4, 8]) {
+    for (const [outC, inC] of [[8, 5], [16, 3], [24, 17]]) {
+      for (const s of [0, 0.3, 0.5, 0.7, 0.95]) {
+        it(`g=${g} ${outC}x${inC} at ${s}: whole blocks, exactly round(s * blocks), smallest L2 norms`, () => {
+          const w = randomWeights(rng, outC * inC);
+          const mask = groupMask(w, outC, inC, g, s);
+          const blocks = (outC / g) * inC;
+          const zeros = zerosPerBlock(mask, outC, inC, g);
+          expect(zeros.every((z) => z === 0 || z === g), `a block is partly pruned: ${zeros}`).toBe(true);
+          expect(zeros.filter((z) => z === g).length).toBe(Math.round(s * blocks));
+          const scores = blockScores(w, outC, inC, g);
+          const pruned = [...scores].filter((_, k) => zeros[k] === g);
+          const kept = [...scores].filter((_, k) => zeros[k] === 0);
+          if (pruned.length && kept.length) expect(Math.max(...pruned)).toBeLessThanOrEqual(Math.min(...kept));
+        });
+      }
+    }
+  }
+
+  it('with a previous mask, pruned blocks stay pruned even when their weights grew back', () => {
+    const w = randomWeights(new Rng(4), 16 * 8);
+    const first = groupMask(w, 16, 8, 4, 0.25);
+    const grown = w.map((v, i) => (first[i] ? v * 0.01 : 100)); // pruned weights now the largest
+    const second = groupMask(grown, 16, 8, 4, 0.5, first);
+    for (let i = 0; i < w.length; i++) if (!first[i]) expect(second[i], `weight ${i}`).toBe(0);
+    expect(zerosPerBlock(second, 16, 8, 4).filter((z) => z === 4).length).toBe(16);
+  });
+});
+
+describe('2:4 masks', () => {
+  const rng = new Rng(5);
+  for (const [outC, inC] of [[4, 8], [10, 32], [3, 12]]) {
+    it(`${outC}x${inC}: exactly 2 zeros in every run of 4, on the 2 smallest magnitudes`, () => {
+      const w = randomWeights(rng, outC * inC);
+      const mask = nmMask(w, outC, inC, 0.5);
+      for (let o = 0; o < outC; o++) {
+        for (let r = 0; r < inC / 4; r++) {
+          const idx = [0, 1, 2, 3].map((t) => o * inC + r * 4 + t);
+          const zeroed = idx.filter((j) => !mask[j]);
+          expect(zeroed.length, `row ${o} run ${r}`).toBe(2);
+          const keptMin = Math.min(...idx.filter((j) => mask[j]).map((j) => Math.abs(w[j])));
+          for (const j of zeroed) expect(Math.abs(w[j]), `row ${o} run ${r}`).toBeLessThanOrEqual(keptMin);
+        }
+      }
+    });
+  }
+
+  it('below 50% prunes exactly round(s * n) weights, never more than 2 per run; a short tail stays dense', () => {
+    const w = randomWeights(new Rng(6), 6 * 10);
+    const mask = nmMask(w, 6, 10, 0.3);
+    expect(mask.filter((m) => m === 0).length).toBe(Math.round(0.3 * 60));
+    for (let o = 0; o < 6; o++) {
+      for (let r = 0; r < 2; r++) expect([0, 1, 2, 3].filter((t) => !mask[o * 10 + r * 4 + t]).length).toBeLessThanOrEqual(2);
+      expect([8, 9].every((i) => mask[o * 10 + i] === 1), `tail of row ${o}`).toBe(true);
+    }
+  });
+});
+
+describe('gradual schedule', () => {
+  const s: GradualSchedule = { initialSparsity: 0.1, finalSparsity: 0.8, rampSteps: 100, updateEvery: 7 };
+  it('starts at the initial sparsity, follows the cubic ramp, reaches and holds the final sparsity', () => {
+    expect(sparsityAt(0, s)).toBe(0.1);
+    for (const t of [10, 50, 90]) expect(sparsityAt(t, s)).toBeCloseTo(0.8 + (0.1 - 0.8) * (1 - t / 100) ** 3, 12);
+    expect(sparsityAt(100, s)).toBeCloseTo(0.8, 12);
+    expect(sparsityAt(250, s)).toBeCloseTo(0.8, 12);
+    for (let t = 1; t <= 100; t++) expect(sparsityAt(t, s)).toBeGreaterThanOrEqual(sparsityAt(t - 1, s));
+  });
+  it('updates masks every k steps and at the end of the ramp only', () => {
+    const updates = Array.from({ length: 120 }, (_, t) => t + 1).filter((t) => isMaskUpdate(t, s));
+    expect(updates).toEqual([7, 14, 21, 28, 35, 42, 49, 56, 63, 70, 77, 84, 91, 98, 100]);
+  });
+});
+
+describe('layers', () => {
+  it('prunes 1x1 convolutions after the first conv and fully connected layers, never depthwise or the first conv', () => {
+    expect(prunableLayerNames(referenceCnn(1))).toEqual(['pw1', 'pw2', 'fc']);
+    expect(() => pruneLayers(referenceCnn(1), 'group', 4, ['dw1'])).toThrow(ValueError);
+    expect(() => pruneLayers(referenceCnn(1), 'group', 4, ['conv1'])).toThrow(/may not be pruned/);
+    expect(() => pruneLayers(referenceCnn(1), 'group', 4, ['nope'])).toThrow(/not in the graph/);
+  });
+  it('falls back to the largest group size that divides outC, and says so', () => {
+    expect([resolveGroup(4, 10), resolveGroup(8, 12), resolveGroup(8, 16), resolveGroup(2, 7)]).toEqual([2, 4, 8, 1]);
+    const fc = pruneLayers(referenceCnn(1), 'group', 4).find((l) => l.node.name === 'fc')!;
+    expect([fc.group, fc.note]).toEqual([2, 'g=4 does not divide 10 output channels: uses g=2']);
+  });
+});
+
+/** A 784-32-16-10 perceptron: fast enough to fine-tune in tests. */
+function smallMlp(seed: number): Graph {
+  const b = new ModelBuilder('small-mlp', [784]);
+  let x = b.fullyConnected(b.input(), { units: 32, activation: 'relu', name: 'fc1' });
+  x = b.fullyConnected(x, { units: 16, activation: 'relu', name: 'fc2' });
+  return b.build(b.fullyConnected(x, { units: 10, name: 'fc3' }), new Rng(seed));
+}
+
+const mnist = loadMnist({ seed: 1 });
+const small = { train: take(mnist.train, 400), test: take(mnist.test, 200) };
+const quick: PruneOptions = { sparsity: 0.8, group: 4, epochs: 2, updateEvery: 3, seed: 9 };
+
+describe('pruneGraph', () => {
+  it('keeps masked weights exactly 0 after every step, masks only grow, and the final sparsity is reached', () => {
+    const graph = smallMlp(2);
+    const before = (graph.nodes[1] as FullyConnectedNode).weight.data.slice();
+    let last = new Map<string, Uint8Array>();
+    let checked = 0;
+    const result = pruneGraph(graph, small, {
+      ...quick,
+      onStep: ({ graph: g, masks }) => {
+        for (const [name, mask] of masks) {
+          const w = (g.nodes.find((n) => n.name === name) as FullyConnectedNode).weight.data;
+          for (let i = 0; i < w.length; i++) if (!mask[i] && !Object.is(w[i], 0)) throw new Error(`${name}[${i}] = ${w[i]} under a 0 mask`);
+          const prev = last.get(name);
+          if (prev) for (let i = 0; i < mask.length; i++) if (!prev[i] && mask[i]) throw new Error(`${name}[${i}] grew back`);
+          last.set(name, mask.slice());
+          checked++;
+        }
+      },
+    });
+    expect(checked).toBe(3 * 2 * Math.ceil(400 / 32));
+    expect(result.sparsity).toBeCloseTo(0.8, 2);
+    for (const l of result.layers) expect(l.sparsity, l.layer).toBeCloseTo(0.8, 1);
+    expect(result.layers.map((l) => [l.layer, l.pattern])).toEqual([['fc1', 'g4'], ['fc2', 'g4'], ['fc3', 'g2']]);
+    expect(result.history.map((h) => h.epoch)).toEqual([0, 1, 2]);
+    expect(Array.from((graph.nodes[1] as FullyConnectedNode).weight.data)).toEqual(Array.from(before)); // input untouched
+  });
+
+  it('reproduces a seeded run bit for bit; another seed gives other weights', () => {
+    const run = (seed: number) => pruneGraph(smallMlp(2), small, { ...quick, epochs: 1, seed });
+    const a = run(9);
+    const b = run(9);
+    const c = run(10);
+    const weights = (r: ReturnType<typeof run>) => Array.from((r.graph.nodes[2] as FullyConnectedNode).weight.data);
+    expect(weights(a)).toEqual(weights(b));
+    expect(a.history).toEqual(b.history);
+    expect(weights(a)).not.toEqual(weights(c));
+  });
+
+  it('2:4 leaves exactly 2 zeros in every run of 4 and refuses another sparsity', () => {
+    const r = pruneGraph(smallMlp(3), small, { pattern: '2:4', epochs: 1, seed: 1 });
+    for (const l of r.layers) {
+      const mask = r.masks.get(l.layer)!;
+      const [outC, inC] = l.shape;
+      for (let j = 0; j < outC * inC; j += 4) expect(mask.subarray(j, j + 4).filter((m) => m === 0).length, `${l.layer} run at ${j}`).toBe(2);
+    }
+    expect(() => pruneGraph(smallMlp(3), small, { pattern: '2:4', sparsity: 0.7, epochs: 0, seed: 1 })).toThrow(ValueError);
+  });
+
+  it('global allocation reaches the overall target with different per-layer sparsities', () => {
+    const r = pruneGraph(smallMlp(4), small, { sparsity: 0.75, group: 1, allocation: 'global', epochs: 0, seed: 1 });
+    const total = r.layers.reduce((n, l) => n + l.weights, 0);
+    const zeros = r.layers.reduce((n, l) => n + l.weights - l.kept, 0);
+    expect(Math.abs(zeros - Math.round(0.75 * total))).toBeLessThanOrEqual(1);
+    expect(new Set(r.layers.map((l) => l.sparsity.toFixed(3))).size).toBeGreaterThan(1);
+  });
+});
+
+describe('allocation', () => {
+  const layers = pruneLayers(smallMlp(5), 'group', 1);
+  it('global ranking prunes the weakest normalised blocks first', () => {
+    const targets = globalMagnitudeTargets(layers, referenceBlockNorms(layers), 0.5);
+    const sizes = layers.map((l) => l.outC * l.inC);
+    const reached = targets.reduce((s, t, i) => s + t * sizes[i], 0) / sizes.reduce((a, b) => a + b, 0);
+    expect(reached).toBeCloseTo(0.5, 3);
+  });
+  it('sensitivity allocation prunes the least sensitive layer most and reaches the target', () => {
+    const table = [0.5, 0.9].flatMap((s) => [
+      { layer: 'fc1', sparsity: s, drop: s / 100 }, { layer: 'fc2', sparsity: s, drop: s / 5 }, { layer: 'fc3', sparsity: s, drop: s },
+    ]);
+    const targets = sensitivityTargets(layers, table, 0.6);
+    const sizes = layers.map((l) => l.outC * l.inC);
+    expect(targets.reduce((s, t, i) => s + t * sizes[i], 0) / sizes.reduce((a, b) => a + b, 0)).toBeCloseTo(0.6, 6);
+    expect(targets[0]).toBeGreaterThan(targets[1]);
+    expect(targets[1]).toBeGreaterThanOrEqual(targets[2]);
+    expect(() => sensitivityTargets(layers, table, 0.95)).toThrow(/cannot reach/);
+  });
+});
+
+describe('layerSensitivity', () => {
+  it('gives one row per layer and sparsity, no drop at 0, and leaves the graph as it was', () => {
+    const graph = smallMlp(6);
+    const before = graph.nodes.map((n) => ('weight' in n ? Array.from(n.weight.data) : []));
+    const r = layerSensitivity(graph, small.test, undefined, [0, 0.5, 0.99], { group: 1 });
+    expect(r.points.map((p) => `${p.layer}@${p.sparsity}`)).toEqual(['fc1@0', 'fc1@0.5', 'fc1@0.99', 'fc2@0', 'fc2@0.5', 'fc2@0.99', 'fc3@0', 'fc3@0.5', 'fc3@0.99']);
+    for (const p of r.points.filter((q) => q.sparsity === 0)) expect(p.drop).toBe(0);
+    for (const p of r.points) expect(p.drop).toBeCloseTo(r.baseline - p.accuracy, 12);
+    expect(graph.nodes.map((n) => ('weight' in n ? Array.from(n.weight.data) : []))).toEqual(before);
+  });
+});
