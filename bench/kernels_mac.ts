@@ -5,9 +5,10 @@
 //   {"what": "<kernel>/<variant>", "build", "shape", "median", "min", "max", "unit"}
 // unit "GMAC/s" (dense multiply-accumulates per second) and, for the reference CNN's layers
 // and stack, also "us" per call.
-// Usage: npx tsx bench/kernels_mac.ts [--simd-only] [--baseline <kernels.simd.wasm>]
+// Usage: [BENCH_CLOCK=cpu] npx tsx bench/kernels_mac.ts [--simd-only] [--baseline <kernels.simd.wasm>] [--only <text>]
 //   --baseline also times the SIMD kernels of another build (variant "simd-baseline"),
 //   sample by sample interleaved with the current build so both see the same machine load.
+//   --only keeps the results whose kernel or shape contains <text> (e.g. cnn, fully_connected).
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Workspace, loadKernels, type KernelBuild, type KernelExports } from '../test/helpers/kernels.js';
@@ -27,6 +28,13 @@ export interface BenchResult {
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 9);
 const SAMPLE_MS = Number(process.env.BENCH_SAMPLE_MS ?? 6);
 const WARMUP_CALLS = 200;
+/**
+ * BENCH_CLOCK=cpu times samples by this process's CPU time (user + system) instead of wall time:
+ * on a loaded shared machine, time spent descheduled then does not count.
+ */
+const now: () => number = process.env.BENCH_CLOCK === 'cpu'
+  ? () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; }
+  : () => performance.now();
 
 type Layer =
   | { kind: 'conv2d'; name: string; cnn: boolean; inH: number; inC: number; outC: number; k: number; stride: number }
@@ -100,9 +108,9 @@ function calibrate(call: Call): number {
   for (let i = 0; i < WARMUP_CALLS; i++) call(); // short calls first: tier up before timing
   let reps = 1;
   for (;;) {
-    const t0 = performance.now();
+    const t0 = now();
     for (let i = 0; i < reps; i++) call();
-    if (performance.now() - t0 >= SAMPLE_MS) return reps;
+    if (now() - t0 >= SAMPLE_MS) return reps;
     reps *= 2;
   }
 }
@@ -113,9 +121,9 @@ function timeSideBySide(calls: Call[]): number[][] {
   const out: number[][] = calls.map(() => []);
   for (let s = 0; s < SAMPLES; s++) {
     calls.forEach((call, i) => {
-      const t0 = performance.now();
+      const t0 = now();
       for (let r = 0; r < reps[i]; r++) call();
-      out[i].push((performance.now() - t0) / 1000 / reps[i]);
+      out[i].push((now() - t0) / 1000 / reps[i]);
     });
   }
   return out.map((xs) => xs.sort((a, b) => a - b));
@@ -135,7 +143,7 @@ function contenders(simdOnly: boolean, baseline?: string): Contender[] {
   return list;
 }
 
-export async function benchMacKernels(options: { simdOnly?: boolean; baseline?: string } = {}): Promise<BenchResult[]> {
+export async function benchMacKernels(options: { simdOnly?: boolean; baseline?: string; only?: string } = {}): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
   const all = contenders(options.simdOnly ?? false, options.baseline);
   const record = (c: Contender, what: string, shape: string, macs: number, secs: number[], perCall: boolean) => {
@@ -144,7 +152,10 @@ export async function benchMacKernels(options: { simdOnly?: boolean; baseline?: 
     results.push({ what, build: c.build, shape, median: rate(mid), min: rate(secs[SAMPLES - 1]), max: rate(secs[0]), unit: 'GMAC/s' });
     if (perCall) results.push({ what, build: c.build, shape, median: mid * 1e6, min: secs[0] * 1e6, max: secs[SAMPLES - 1] * 1e6, unit: 'us' });
   };
+  const only = options.only;
+  const wanted = (what: string, shape: string) => !only || what.includes(only) || shape.includes(only);
   for (const layer of [...CNN, ...LARGER]) {
+    if (!wanted(KERNEL[layer.kind], layer.name)) continue;
     const prepared = all.map((c) => {
       c.ws.reset();
       return prepare(c.k, c.ws, layer, new Rng(0xbe7c), c.simd);
@@ -152,6 +163,7 @@ export async function benchMacKernels(options: { simdOnly?: boolean; baseline?: 
     const secs = timeSideBySide(prepared.map((p) => p.call));
     all.forEach((c, i) => record(c, `${KERNEL[layer.kind]}/${c.variant}`, layer.name, prepared[i].macs, secs[i], layer.cnn));
   }
+  if (!wanted('cnn_conv_stack', 'cnn')) return results;
   // the conv stack: each layer on its own operands, called back to back
   const stacks = all.map((c) => {
     c.ws.reset();
@@ -165,8 +177,8 @@ export async function benchMacKernels(options: { simdOnly?: boolean; baseline?: 
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const args = process.argv.slice(2);
-  const at = args.indexOf('--baseline');
-  const options = { simdOnly: args.includes('--simd-only'), baseline: at >= 0 ? args[at + 1] : undefined };
+  const value = (flag: string) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
+  const options = { simdOnly: args.includes('--simd-only'), baseline: value('--baseline'), only: value('--only') };
   for (const r of await benchMacKernels(options)) {
     console.log(JSON.stringify({ ...r, median: +r.median.toPrecision(4), min: +r.min.toPrecision(4), max: +r.max.toPrecision(4) }));
   }
