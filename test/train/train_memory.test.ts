@@ -4,6 +4,7 @@ import type { Graph } from '../../src/compiler/graph.js';
 import { mobilenetV2, referenceCnn } from '../../src/compiler/models.js';
 import { buildTrainStep } from '../../src/compiler/train/autodiff.js';
 import { paramLayers, resolveRecipe, type TrainRecipe } from '../../src/compiler/train/recipe.js';
+import { fullUpdate, mobilenetV2Sparse } from '../../src/compiler/train/schemes.js';
 import { checkTrainBudget, planTrainMemory, type TrainMemoryReport } from '../../src/compiler/train/train_memory.js';
 import { BudgetError } from '../../src/formats/errors.js';
 
@@ -106,12 +107,11 @@ describe('train-step memory plan on the reference CNN', () => {
 
 describe('train-step memory plan on MobileNetV2-w0.35, 128x128, 102 classes', () => {
   const graph = mobilenetV2(1, 0.35, 128, 102);
-  const below = paramLayers(graph).slice(0, -1).map((n) => n.name);
   const schemes: [string, TrainRecipe][] = [
     ['classifier only', {}],
     ['bias only, last 10', { biasLastK: 10 }],
-    ['sparse', { biasLastK: 10, weights: [{ layer: 'b15_expand', ratio: 0.125 }, { layer: 'b16_expand', ratio: 0.25 }, { layer: 'b17_expand', ratio: 0.5 }] }],
-    ['full', { weights: below.map((layer) => ({ layer, ratio: 1 as const })) }],
+    ['sparse', mobilenetV2Sparse()],
+    ['full', fullUpdate(graph)],
   ];
   const reports = schemes.map(([what, recipe]) => [what, plan(graph, recipe)] as const);
   it('grows monotonically: classifier only -> bias only -> sparse -> full', () => {
