@@ -1,0 +1,168 @@
+// A TypeScript mirror of the device's fused gradient + QAS SGD update kernels, operation for
+// operation in f32 (Math.fround after every step) and with the device PRNG's draws in the
+// same order, so the kernels can be checked bit for bit. The formulas are the ones documented
+// in src/train/kernels/sgd_step.ts and docs/training-math.md.
+import { Random } from '../../src/host/random.js';
+import type { WindowGeometry } from '../../src/compiler/fp32/window.js';
+
+const f = Math.fround;
+export const ROUND_STOCHASTIC = 0;
+export const ROUND_NEAREST = 1;
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+
+/** The device PRNG (mulberry32, as src/train/kernels/prng.ts): the host's Random, 32 bits a draw. */
+export class DevicePrng {
+  private readonly random: Random;
+  constructor(seed: number) {
+    this.random = new Random(seed);
+  }
+  nextU32(): number {
+    return this.random.next() * 4294967296;
+  }
+  uniform(): number {
+    return f((this.nextU32() >>> 8) * 2 ** -24);
+  }
+}
+
+/** f32.nearest: round to the nearest integer, ties to even. */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x); // ties toward +infinity
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+export interface SgdSettings {
+  lrW: number;
+  lrB: number;
+  momentum: number;
+  rounding: number;
+}
+
+/** Momentum state of one kernel call, or null (no momentum): f32, list order, as on the device. */
+export interface MomentumState {
+  weights: Float32Array | null;
+  biases: Float32Array | null;
+}
+
+/**
+ * One parameter's update (sgd_step.ts): returns the new quantized value, or null when the
+ * step is not finite (value and state untouched). The PRNG draw happens first in stochastic mode.
+ */
+export function stepParameter(
+  q: number, gradReal: number, invScale: number, lr: number, momentum: number,
+  state: Float32Array | null, at: number, rounding: number, prng: DevicePrng, lo: number, hi: number, stepLimit: number,
+): number | null {
+  const u = rounding === ROUND_NEAREST ? 0 : prng.uniform();
+  // lr and momentum reach the kernel as f32 arguments
+  let g = f(gradReal * invScale);
+  if (state) g = f(f(f(momentum) * state[at]) + g);
+  const step = f(f(lr) * g);
+  if (!Number.isFinite(step)) return null;
+  if (state) state[at] = g;
+  let r: number;
+  if (rounding === ROUND_NEAREST) r = roundHalfEven(step);
+  else {
+    const down = Math.floor(step);
+    r = u < f(step - down) ? down + 1 : down;
+  }
+  r = Math.min(Math.max(r, -stepLimit), stepLimit);
+  return Math.min(Math.max(q - r, lo), hi);
+}
+
+export const stepWeight = (q: number, grad: number, invScale: number, s: SgdSettings, state: Float32Array | null, at: number, prng: DevicePrng) =>
+  stepParameter(q, grad, invScale, s.lrW, s.momentum, state, at, s.rounding, prng, -127, 127, 1024);
+export const stepBias = (q: number, grad: number, invScale: number, s: SgdSettings, state: Float32Array | null, at: number, prng: DevicePrng) =>
+  stepParameter(q, grad, invScale, s.lrB, s.momentum, state, at, s.rounding, prng, INT32_MIN, INT32_MAX, 4294967296);
+
+/** Operands of a conv2d-shaped update: fully connected is a 1x1 window over rows x 1 pixels. */
+export interface UpdateOperands {
+  x: Int8Array;
+  inZp: number;
+  inScale: number;
+  dY: Float32Array;
+  g: WindowGeometry;
+  outC: number;
+  scales: Float32Array;
+}
+
+/** dW of conv2d weight (c, ky, kx, ic) as the kernel sums it (output pixels row-major, f32). */
+export function conv2dWeightGrad(o: UpdateOperands, c: number, ky: number, kx: number, ic: number): number {
+  const { g } = o;
+  let acc = 0;
+  for (let oy = 0; oy < g.outH; oy++) {
+    const iy = oy * g.strideH - g.padTop + ky;
+    if (iy < 0 || iy >= g.inH) continue;
+    for (let ox = 0; ox < g.outW; ox++) {
+      const ix = ox * g.strideW - g.padLeft + kx;
+      if (ix < 0 || ix >= g.inW) continue;
+      const dy = o.dY[(oy * g.outW + ox) * o.outC + c];
+      acc = f(acc + f(dy * (o.x[(iy * g.inW + ix) * g.inC + ic] - o.inZp)));
+    }
+  }
+  return f(acc * f(o.inScale));
+}
+
+/** dW of depthwise weight (ky, kx) of channel c (outC = channels). */
+export function depthwiseWeightGrad(o: UpdateOperands, c: number, ky: number, kx: number): number {
+  const { g } = o;
+  let acc = 0;
+  for (let oy = 0; oy < g.outH; oy++) {
+    const iy = oy * g.strideH - g.padTop + ky;
+    if (iy < 0 || iy >= g.inH) continue;
+    for (let ox = 0; ox < g.outW; ox++) {
+      const ix = ox * g.strideW - g.padLeft + kx;
+      if (ix < 0 || ix >= g.inW) continue;
+      acc = f(acc + f(o.dY[(oy * g.outW + ox) * o.outC + c] * (o.x[(iy * g.inW + ix) * o.outC + c] - o.inZp)));
+    }
+  }
+  return f(acc * f(o.inScale));
+}
+
+/** db[c]: sum over output pixels, ascending, in f32. */
+export function biasGrad(o: UpdateOperands, c: number): number {
+  let acc = 0;
+  for (let p = 0; p < o.g.outH * o.g.outW; p++) acc = f(acc + o.dY[p * o.outC + c]);
+  return acc;
+}
+
+/**
+ * The update kernels' loop: for each listed channel, its weights in filter order, then its
+ * bias. `weightIndex(c, k)` is the filter offset of the channel's k-th weight (of `perChannel`)
+ * and `grad(c, k)` its gradient. Mutates filter, bias and state; returns false when some step
+ * was not finite.
+ */
+export function updateMirror(
+  o: UpdateOperands, filter: Int8Array, bias: Int32Array | null, channels: readonly number[], s: SgdSettings,
+  state: MomentumState, prng: DevicePrng, perChannel: number,
+  weightIndex: (c: number, k: number) => number, grad: (c: number, k: number) => number,
+): boolean {
+  let finite = true;
+  channels.forEach((c, n) => {
+    const invW = f(1 / o.scales[c]);
+    for (let k = 0; k < perChannel; k++) {
+      const at = weightIndex(c, k);
+      const q = stepWeight(filter[at], grad(c, k), invW, s, state.weights, n * perChannel + k, prng);
+      if (q === null) finite = false;
+      else filter[at] = q;
+    }
+    if (bias) {
+      const q = stepBias(bias[c], biasGrad(o, c), f(1 / f(f(o.inScale) * o.scales[c])), s, state.biases, n, prng);
+      if (q === null) finite = false;
+      else bias[c] = q;
+    }
+  });
+  return finite;
+}
+
+export function conv2dUpdateMirror(o: UpdateOperands, filter: Int8Array, bias: Int32Array | null, channels: readonly number[], s: SgdSettings, state: MomentumState, prng: DevicePrng): boolean {
+  const { kH, kW, inC } = o.g;
+  const size = kH * kW * inC;
+  const grad = (c: number, k: number) => conv2dWeightGrad(o, c, Math.floor(k / (kW * inC)), Math.floor(k / inC) % kW, k % inC);
+  return updateMirror(o, filter, bias, channels, s, state, prng, size, (c, k) => c * size + k, grad);
+}
+
+export function depthwiseUpdateMirror(o: UpdateOperands, filter: Int8Array, bias: Int32Array | null, channels: readonly number[], s: SgdSettings, state: MomentumState, prng: DevicePrng): boolean {
+  const { kH, kW } = o.g;
+  const grad = (c: number, t: number) => depthwiseWeightGrad(o, c, Math.floor(t / kW), t % kW);
+  return updateMirror(o, filter, bias, channels, s, state, prng, kH * kW, (c, t) => t * o.outC + c, grad);
+}
