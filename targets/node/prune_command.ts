@@ -17,7 +17,7 @@ import { MNIST_PIXELS, take } from '../../src/host/datasets/mnist.js';
 import { Model } from '../../src/host/model.js';
 import type { Build } from '../../src/host/runtime.js';
 import { Session } from '../../src/host/session.js';
-import { CALIBRATION_DIGITS, referenceData, referenceGraph, type ReferenceName } from './reference.js';
+import { CALIBRATION_DIGITS, referenceData } from './reference.js';
 
 /** Options as commander parses them (strings), see definePruneCommand. */
 export interface PruneCommandOptions {
@@ -65,17 +65,18 @@ export function definePruneCommand(program: Command): Command {
     .option('--steps <n>', 'optimizer steps over which sparsity ramps (default 3/4 of all steps)')
     .option('--update-every <n>', 'steps between mask updates (default ramp / 16)')
     .option('--train-digits <n>', 'fine-tune on the first N of the 8,000 training digits')
-    .option('--lr <rate>', 'Adam learning rate (cosine decay)', '0.01')
+    .option('--lr <rate>', 'Adam learning rate, decayed with a cosine (default: half the rate the graph file records in meta.training, else 0.002)')
     .option('--seed <n>', 'seed of the fine-tuning shuffle', '1')
     .option('--int8', 'also measure int8 accuracy on the device runtime')
     .option('-o, --output <file.json>', 'write the pruned fp32 graph here')
+    .option('--no-progress', 'hide the progress bar')
     .action(async (input: string, o: PruneCommandOptions) => {
       await pruneCommand(input, o);
     });
 }
 
 export async function pruneCommand(input: string | undefined, o: PruneCommandOptions): Promise<PruneSummary> {
-  const graph = loadInput(input ?? 'reference-cnn');
+  const { graph, trainedLearningRate } = loadInput(input ?? 'reference-cnn');
   const data = referenceData();
   const train = o.trainDigits ? take(data.train, integer('--train-digits', o.trainDigits, 1)) : data.train;
   const pattern = choice('--pattern', o.pattern ?? 'group', ['group', '2:4'] as const) as PrunePattern;
@@ -95,7 +96,7 @@ export async function pruneCommand(input: string | undefined, o: PruneCommandOpt
       allocation: choice('--allocation', o.allocation ?? 'uniform', ['uniform', 'global', 'sensitivity'] as const) as Allocation,
       rampSteps: o.steps ? integer('--steps', o.steps, 1) : undefined,
       updateEvery: o.updateEvery ? integer('--update-every', o.updateEvery, 1) : undefined,
-      training: { learningRate: positive('--lr', o.lr ?? '0.01') },
+      training: { learningRate: o.lr ? positive('--lr', o.lr) : fineTuningRate(trainedLearningRate) },
       seed: integer('--seed', o.seed ?? '1', 0),
       onStep: ({ step, totalSteps, sparsity }) => {
         if (step === 1) bar?.start(totalSteps, 0, { sparsity: '' });
@@ -152,9 +153,17 @@ export async function int8Accuracy(graph: Graph, calibration: Float32Array, test
   return correct / test.count;
 }
 
-function loadInput(input: string): Graph {
-  if (input === 'reference-cnn' || input === 'reference-mlp') return referenceGraph(input as ReferenceName);
-  return loadGraph(JSON.parse(readFileSync(input, 'utf8')));
+/** A graph file (or a built-in reference model) and the learning rate its meta says it was trained with. */
+function loadInput(input: string): { graph: Graph; trainedLearningRate?: number } {
+  const path = input === 'reference-cnn' || input === 'reference-mlp' ? new URL(`../../models/${input}.json`, import.meta.url) : input;
+  const json = JSON.parse(readFileSync(path, 'utf8')) as { meta?: { training?: { learningRate?: unknown } } };
+  const lr = json.meta?.training?.learningRate;
+  return { graph: loadGraph(json), trainedLearningRate: typeof lr === 'number' && lr > 0 ? lr : undefined };
+}
+
+/** Fine-tuning rate: half the rate the graph was trained with (it starts from trained weights), else 2e-3. */
+export function fineTuningRate(trainedLearningRate?: number): number {
+  return trainedLearningRate ? trainedLearningRate / 2 : 2e-3;
 }
 
 /** Fraction of each named layer's weights that are already 0 (before pruning). */
