@@ -97,11 +97,27 @@ export function sparseBlockRow(x: usize, inZp: i32, zp: v128, deltas: usize, val
   let accLow = i32x4.splat(0), accHigh = i32x4.splat(0);
   let p = x, d = deltas, v = values;
   for (let s = 0; s < steps; s++) {
-    const xs = arrangeInputs(gather(p, d, S), G);
     const w = arrangeWeights(v128.load(v), G);
-    accLow = mac(accLow, i16x8.extend_low_i8x16_s(xs), i16x8.extend_low_i8x16_s(w), zp);
-    accHigh = mac(accHigh, i16x8.extend_high_i8x16_s(xs), i16x8.extend_high_i8x16_s(w), zp);
-    p += sumDeltas(d, S);
+    let xLow: v128, xHigh: v128;
+    if (G >= 4) {
+      // 2 or 4 inputs: scalar loads packed as i16 pairs and splatted (no lane inserts)
+      p += <usize>load<u16>(d); const x0 = <i32>load<i8>(p);
+      p += <usize>load<u16>(d, 2); const x1 = <i32>load<i8>(p);
+      xLow = i32x4.splat((x0 & 0xffff) | (x1 << 16));
+      xHigh = xLow;
+      if (G == 4) {
+        p += <usize>load<u16>(d, 4); const x2 = <i32>load<i8>(p);
+        p += <usize>load<u16>(d, 6); const x3 = <i32>load<i8>(p);
+        xHigh = i32x4.splat((x2 & 0xffff) | (x3 << 16));
+      }
+    } else {
+      const xs = arrangeInputs(gather(p, d, S), G);
+      xLow = i16x8.extend_low_i8x16_s(xs);
+      xHigh = i16x8.extend_high_i8x16_s(xs);
+      p += sumDeltas(d, S);
+    }
+    accLow = mac(accLow, xLow, i16x8.extend_low_i8x16_s(w), zp);
+    accHigh = mac(accHigh, xHigh, i16x8.extend_high_i8x16_s(w), zp);
     d += <usize>(2 * S);
     v += 16;
   }
