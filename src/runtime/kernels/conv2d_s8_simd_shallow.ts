@@ -6,8 +6,10 @@
 // 0 past the row's L = kW * inC values and past outC. Per output pixel each window row becomes
 // one i16x8 of (x - inZp) (lanes >= L meet zero weights), and the i32 lane p of that row, splat,
 // against w[g][ky][p] is one i32x4.dot_i16x8_s: 12 dot products per pixel and pass.
-// Pixels whose window rows can be loaded 8 bytes at a time inside the input take vector loads;
-// the others (padding, the last bytes of the input) gather their rows value by value.
+// Pixels whose window rows can be loaded 8 bytes at a time inside the input take vector loads.
+// Windows that cross the bottom or right edge (ix0 >= 0) do too, with rows outside the input
+// replaced by 0 and lanes past the right edge masked to 0; only windows crossing the left edge
+// and loads that would leave the input (its last bytes) gather their rows value by value.
 // No scratch memory: the filter is repacked into registers once per pass.
 import { outputStageS8 } from './output_stage_s8';
 import {
@@ -52,6 +54,16 @@ function gatheredRow(input: usize, inH: i32, inW: i32, inC: i32, inZp: i32, iy: 
     }
   }
   return i64x2.splat(bits);
+}
+
+/**
+ * Window row iy as i16 lanes (x - inZp) & mask, 0 when the row is outside the input; the
+ * caller checks that 8 bytes from the row's first value lie inside the input.
+ */
+// @ts-ignore: decorator
+@inline
+function maskedRow(input: usize, inH: i32, rowStride: usize, iy: i32, column: usize, zp: v128, mask: v128): v128 {
+  return iy >= 0 && iy < inH ? v128.and(i16x8.sub(v128.load8x8_s(input + <usize>iy * rowStride + column), zp), mask) : i32x4.splat(0);
 }
 
 /** Lane j (0..3) of an i32x4. */
@@ -125,6 +137,12 @@ function shallowPass(input: usize, inH: i32, inW: i32, inC: i32, inZp: i32, filt
         r0 = i16x8.sub(v128.load8x8_s(x), zp);
         r1 = i16x8.sub(v128.load8x8_s(x + rowStride), zp);
         r2 = i16x8.sub(v128.load8x8_s(x + 2 * rowStride), zp);
+      } else if (ix0 >= 0 && input + <usize>(min(iy0 + 2, inH - 1) * inW + ix0) * <usize>inC + 8 <= inputEnd) {
+        const column = <usize>(ix0 * inC);
+        const mask = i16x8.lt_s(i16x8(0, 1, 2, 3, 4, 5, 6, 7), i16x8.splat(<i16>(min(kW, inW - ix0) * inC)));
+        r0 = maskedRow(input, inH, rowStride, iy0, column, zp, mask);
+        r1 = maskedRow(input, inH, rowStride, iy0 + 1, column, zp, mask);
+        r2 = maskedRow(input, inH, rowStride, iy0 + 2, column, zp, mask);
       } else {
         r0 = gatheredRow(input, inH, inW, inC, inZp, iy0, ix0, kW);
         r1 = gatheredRow(input, inH, inW, inC, inZp, iy0 + 1, ix0, kW);
