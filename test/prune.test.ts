@@ -221,3 +221,25 @@ describe('layerSensitivity', () => {
     expect(graph.nodes.map((n) => ('weight' in n ? Array.from(n.weight.data) : []))).toEqual(before);
   });
 });
+
+// The full acceptance run (8,000 digits, many epochs) is `sparrow prune --allocation global
+// -g 1 --int8` (docs/pruning.md); this is its light configuration, fast enough for a test.
+describe('reference CNN at 70 % over pw1, pw2 and fc (light fine-tuning)', () => {
+  it('reaches the sparsity, recovers most of the one-shot loss, and int8 on the device runtime tracks fp32', async () => {
+    const { referenceData, referenceGraph, CALIBRATION_DIGITS } = await import('../targets/node/reference.js');
+    const { int8Accuracy } = await import('../targets/node/prune_command.js');
+    const data = referenceData();
+    const graph = referenceGraph('reference-cnn');
+    const options: PruneOptions = { sparsity: 0.7, group: 1, allocation: 'global', epochs: 2, training: { learningRate: 0.01 }, seed: 1 };
+    const oneShot = pruneGraph(graph, { train: data.train, test: data.test }, { ...options, epochs: 0 });
+    const tuned = pruneGraph(graph, { train: take(data.train, 1500), test: data.test }, options);
+    const dense = tuned.history[0].testAccuracy!;
+    const shot = oneShot.history[oneShot.history.length - 1].testAccuracy!;
+    const fp32 = tuned.history[tuned.history.length - 1].testAccuracy!;
+    const int8 = await int8Accuracy(tuned.graph, take(data.train, CALIBRATION_DIGITS).images, data.test);
+    const report = `dense ${dense}, one-shot ${shot}, fine-tuned fp32 ${fp32}, int8 ${int8}`;
+    expect(tuned.sparsity, report).toBeGreaterThanOrEqual(0.7 - 1 / 960);
+    expect(fp32 - shot, report).toBeGreaterThan(0.3);
+    expect(Math.abs(int8 - fp32), report).toBeLessThanOrEqual(0.015);
+  });
+});
