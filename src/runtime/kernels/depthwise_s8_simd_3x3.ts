@@ -1,5 +1,4 @@
-// The interior of depthwise_conv2d_s8_simd for 3x3 filters, one group of 8 channels: output
-// pixels [oyBegin, oyEnd) x [oxBegin, oxEnd), whose windows lie inside the input.
+// depthwise_conv2d_s8_simd for 3x3 filters, one group of 8 channels, every output pixel.
 //
 // Taps go in pairs (t, t+1) in the order t = ky*3 + kx, the ninth with a zero partner.
 // The i16 inputs of a pair are interleaved per channel, [x_t c0, x_t+1 c0, x_t c1, ...]
@@ -7,6 +6,9 @@
 // equally interleaved weights adds both taps' products for 4 channels, widened and exact.
 // The raw input is used: sum w * (x - inZp) = sum w * x - inZp * sum w, and the second term
 // joins the bias once per group. The 10 interleaved weight vectors stay in locals.
+// Output pixels [oyBegin, oyEnd) x [oxBegin, oxEnd) have their window inside the input and load
+// their 9 taps directly; for the others a tap outside the input reads as inZp (the padding
+// value), which the bias term cancels, so both kinds share the products and the output stage.
 import {
   narrowLanes8, requantFastExponent, requantFastFactors, requantFastSteps, requantFastTerms,
   requantizeFast, requantizeGroup, requantMultipliers, requantShifts,
@@ -24,12 +26,33 @@ function interleaveHigh(a: v128, b: v128): v128 {
   return i16x8.shuffle(a, b, 4, 12, 5, 13, 6, 14, 7, 15);
 }
 
-export function depthwiseS8Simd3x3Interior(input: usize, inW: i32, channels: i32, c: i32, inZp: i32, filter: usize, bias: usize, requant: usize, output: usize, outW: i32, outZp: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, oyBegin: i32, oyEnd: i32, oxBegin: i32, oxEnd: i32, actMin: i32, actMax: i32): void {
+/** Whether depthwise_conv2d_s8_simd can use depthwiseS8Simd3x3 for this geometry. */
+// @ts-ignore: decorator
+@inline
+export function depthwiseS8Simd3x3Fits(inH: i32, inW: i32, kH: i32, kW: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32): bool {
+  return kH == 3 && kW == 3 && inH >= 3 && inW >= 3 && padTop >= 0 && padLeft >= 0 && strideH >= 1 && strideW >= 1;
+}
+
+/** Channels c..c+7 of every output pixel (depthwiseS8Simd3x3Fits holds, outH, outW >= 1). */
+export function depthwiseS8Simd3x3(input: usize, inH: i32, inW: i32, channels: i32, c: i32, inZp: i32, filter: usize, bias: usize, requant: usize, output: usize, outH: i32, outW: i32, outZp: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, actMin: i32, actMax: i32): void {
+  // output pixels [oyBegin, oyEnd) x [oxBegin, oxEnd) have their window inside the input
+  const oyBegin = min(outH, (padTop + strideH - 1) / strideH);
+  const oyEnd = max(oyBegin, min(outH, (inH - 3 + padTop) / strideH + 1));
+  const oxBegin = min(outW, (padLeft + strideW - 1) / strideW);
+  const oxEnd = max(oxBegin, min(outW, (inW - 3 + padLeft) / strideW + 1));
   if (requantFastExponent(requant, c) != 0 && requantFastExponent(requant, c + 4) != 0) {
-    interiorBlock(input, inW, channels, c, inZp, filter, bias, requant, output, outW, outZp, strideH, strideW, padTop, padLeft, oyBegin, oyEnd, oxBegin, oxEnd, actMin, actMax, true);
+    block3x3(input, inH, inW, channels, c, inZp, filter, bias, requant, output, outH, outW, outZp, strideH, strideW, padTop, padLeft, oyBegin, oyEnd, oxBegin, oxEnd, actMin, actMax, true);
   } else {
-    interiorBlock(input, inW, channels, c, inZp, filter, bias, requant, output, outW, outZp, strideH, strideW, padTop, padLeft, oyBegin, oyEnd, oxBegin, oxEnd, actMin, actMax, false);
+    block3x3(input, inH, inW, channels, c, inZp, filter, bias, requant, output, outH, outW, outZp, strideH, strideW, padTop, padLeft, oyBegin, oyEnd, oxBegin, oxEnd, actMin, actMax, false);
   }
+}
+
+/** Tap (ky, kx) of the window at (iy0, ix0) as raw i16 lanes, inZp when outside the input. */
+// @ts-ignore: decorator
+@inline
+function tapOrPadding(r0: usize, rs: usize, ps: usize, iy0: i32, ix0: i32, inH: i32, inW: i32, ky: i32, kx: i32, padding: v128): v128 {
+  const iy = iy0 + ky, ix = ix0 + kx;
+  return iy >= 0 && iy < inH && ix >= 0 && ix < inW ? v128.load8x8_s(r0 + <usize>ky * rs + <usize>kx * ps) : padding;
 }
 
 /**
@@ -38,7 +61,7 @@ export function depthwiseS8Simd3x3Interior(input: usize, inW: i32, channels: i32
  */
 // @ts-ignore: decorator
 @inline
-function interiorBlock(input: usize, inW: i32, channels: i32, c: i32, inZp: i32, filter: usize, bias: usize, requant: usize, output: usize, outW: i32, outZp: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, oyBegin: i32, oyEnd: i32, oxBegin: i32, oxEnd: i32, actMin: i32, actMax: i32, fast: bool): void {
+function block3x3(input: usize, inH: i32, inW: i32, channels: i32, c: i32, inZp: i32, filter: usize, bias: usize, requant: usize, output: usize, outH: i32, outW: i32, outZp: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, oyBegin: i32, oyEnd: i32, oxBegin: i32, oxEnd: i32, actMin: i32, actMax: i32, fast: bool): void {
   const ps = <usize>channels; // pixel stride
   const rs = <usize>(inW * channels); // row stride
   const w = filter + <usize>c;
@@ -68,20 +91,31 @@ function interiorBlock(input: usize, inW: i32, channels: i32, c: i32, inZp: i32,
   const termsB0 = requantFastTerms(requant, c + 4, eMaxB, outZp), termsB1 = requantFastTerms(requant, c + 6, eMaxB, outZp);
   const lo = i8x16.splat(<i8>actMin), hi = i8x16.splat(<i8>actMax);
 
-  // do-while loops (the caller guarantees a non-empty block): V8 hoists loop-invariant vector
-  // values out of a loop only from blocks that every iteration runs, which in a for loop's
-  // body is not the case, so the constants above would be rebuilt per pixel.
-  const step = <usize>strideW * ps;
-  let oy = oyBegin;
+  // do-while loops (outH, outW >= 1): V8 hoists loop-invariant vector values out of a loop only
+  // from blocks that every iteration runs, which in a for loop's body is not the case, so the
+  // constants above would be rebuilt per pixel.
+  let y = output + <usize>c;
+  let oy = 0;
   do {
-    let r0 = input + <usize>c + <usize>(oy * strideH - padTop) * rs + <usize>(oxBegin * strideW - padLeft) * ps;
-    let y = output + <usize>c + <usize>(oy * outW + oxBegin) * ps;
-    let ox = oxBegin;
+    const iy0 = oy * strideH - padTop;
+    const rowInside = oy >= oyBegin && oy < oyEnd;
+    let ox = 0;
     do {
-      const r1 = r0 + rs, r2 = r1 + rs;
-      const x0 = v128.load8x8_s(r0), x1 = v128.load8x8_s(r0 + ps), x2 = v128.load8x8_s(r0 + 2 * ps);
-      const x3 = v128.load8x8_s(r1), x4 = v128.load8x8_s(r1 + ps), x5 = v128.load8x8_s(r1 + 2 * ps);
-      const x6 = v128.load8x8_s(r2), x7 = v128.load8x8_s(r2 + ps), x8 = v128.load8x8_s(r2 + 2 * ps);
+      const ix0 = ox * strideW - padLeft;
+      const r0 = input + <usize>c + <usize>iy0 * rs + <usize>ix0 * ps; // wraps when outside; read only inside
+      let x0: v128, x1: v128, x2: v128, x3: v128, x4: v128, x5: v128, x6: v128, x7: v128, x8: v128;
+      if (rowInside && ox >= oxBegin && ox < oxEnd) {
+        const r1 = r0 + rs, r2 = r1 + rs;
+        x0 = v128.load8x8_s(r0); x1 = v128.load8x8_s(r0 + ps); x2 = v128.load8x8_s(r0 + 2 * ps);
+        x3 = v128.load8x8_s(r1); x4 = v128.load8x8_s(r1 + ps); x5 = v128.load8x8_s(r1 + 2 * ps);
+        x6 = v128.load8x8_s(r2); x7 = v128.load8x8_s(r2 + ps); x8 = v128.load8x8_s(r2 + 2 * ps);
+      } else {
+        x0 = tapOrPadding(r0, rs, ps, iy0, ix0, inH, inW, 0, 0, z); x1 = tapOrPadding(r0, rs, ps, iy0, ix0, inH, inW, 0, 1, z);
+        x2 = tapOrPadding(r0, rs, ps, iy0, ix0, inH, inW, 0, 2, z); x3 = tapOrPadding(r0, rs, ps, iy0, ix0, inH, inW, 1, 0, z);
+        x4 = tapOrPadding(r0, rs, ps, iy0, ix0, inH, inW, 1, 1, z); x5 = tapOrPadding(r0, rs, ps, iy0, ix0, inH, inW, 1, 2, z);
+        x6 = tapOrPadding(r0, rs, ps, iy0, ix0, inH, inW, 2, 0, z); x7 = tapOrPadding(r0, rs, ps, iy0, ix0, inH, inW, 2, 1, z);
+        x8 = tapOrPadding(r0, rs, ps, iy0, ix0, inH, inW, 2, 2, z);
+      }
       let a = i32x4.add(biasA, i32x4.dot_i16x8_s(interleaveLow(x0, x1), w01A));
       let b = i32x4.add(biasB, i32x4.dot_i16x8_s(interleaveHigh(x0, x1), w01B));
       a = i32x4.add(a, i32x4.dot_i16x8_s(interleaveLow(x2, x3), w23A));
@@ -95,8 +129,7 @@ function interiorBlock(input: usize, inW: i32, channels: i32, c: i32, inZp: i32,
       const qa = fast ? requantizeFast(a, multA, factorsA, stepsA, termsA0, termsA1, eMaxA) : requantizeGroup(a, requant, c, outZp, eMaxA, multA, factorsA, stepsA, termsA0, termsA1);
       const qb = fast ? requantizeFast(b, multB, factorsB, stepsB, termsB0, termsB1, eMaxB) : requantizeGroup(b, requant, c + 4, outZp, eMaxB, multB, factorsB, stepsB, termsB0, termsB1);
       v128.store64_lane(y, narrowLanes8(qa, qb, lo, hi), 0);
-      r0 += step;
       y += ps;
-    } while (++ox < oxEnd);
-  } while (++oy < oyEnd);
+    } while (++ox < outW);
+  } while (++oy < outH);
 }
