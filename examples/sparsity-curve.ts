@@ -15,8 +15,8 @@
 import { writeFileSync } from 'node:fs';
 import Table from 'cli-table3';
 import { Command } from 'commander';
-import type { Graph } from '../src/compiler/graph.js';
 import { pruneGraph, type Allocation, type GroupSize } from '../src/compiler/prune.js';
+import { pruneLayers } from '../src/compiler/prune/layers.js';
 import { evaluate } from '../src/compiler/train_fp32.js';
 import { take } from '../src/host/datasets/mnist.js';
 import { fineTuningRate, int8Accuracy } from '../targets/node/prune_command.js';
@@ -69,9 +69,9 @@ async function main(): Promise<void> {
         table.push([p.model, `g${p.group}`, `${(100 * p.achievedSparsity).toFixed(1)} %`, `${p.weightsKept} / ${p.weights}`,
           (100 * p.fp32Accuracy).toFixed(2), (100 * p.int8Accuracy).toFixed(2), p.patterns.join(' ')]);
       };
-      const base = pruneGraph(graph, { train }, { sparsity: 0, group: group as GroupSize, epochs: 0, seed: 0 }); // layer shapes only
-      const weights = base.layers.reduce((n, l) => n + l.weights, 0);
-      add({ model, group, patterns: base.layers.map((l) => `${l.layer}:${l.pattern}`), sparsity: 0, achievedSparsity: 0, weights, weightsKept: weights, fp32Accuracy: dense.fp32, int8Accuracy: dense.int8 });
+      const layers = pruneLayers(graph, 'group', group as GroupSize);
+      const weights = layers.reduce((n, l) => n + l.outC * l.inC, 0);
+      add({ model, group, patterns: layers.map((l) => `${l.node.name}:g${l.group}`), sparsity: 0, achievedSparsity: 0, weights, weightsKept: weights, fp32Accuracy: dense.fp32, int8Accuracy: dense.int8 });
       for (const sparsity of list(o.sparsities)) {
         const r = pruneGraph(graph, { train, test: data.test }, {
           sparsity, group: group as GroupSize, allocation: o.allocation, epochs: Number(o.epochs),

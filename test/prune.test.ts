@@ -13,6 +13,8 @@ import { blockScores, groupMask, nmMask } from '../src/compiler/prune/masks.js';
 import { isMaskUpdate, sparsityAt, type GradualSchedule } from '../src/compiler/prune/schedule.js';
 import { ValueError } from '../src/formats/errors.js';
 import { loadMnist, take } from '../src/host/datasets/mnist.js';
+import { int8Accuracy } from '../targets/node/prune_command.js';
+import { CALIBRATION_DIGITS, referenceData, referenceGraph } from '../targets/node/reference.js';
 import { Rng } from './helpers/rng.js';
 
 function randomWeights(rng: Rng, n: number): Float32Array {
@@ -226,8 +228,6 @@ describe('layerSensitivity', () => {
 // -g 1 --int8` (docs/pruning.md); this is its light configuration, fast enough for a test.
 describe('reference CNN at 70 % over pw1, pw2 and fc (light fine-tuning)', () => {
   it('reaches the sparsity, recovers most of the one-shot loss, and int8 on the device runtime tracks fp32', async () => {
-    const { referenceData, referenceGraph, CALIBRATION_DIGITS } = await import('../targets/node/reference.js');
-    const { int8Accuracy } = await import('../targets/node/prune_command.js');
     const data = referenceData();
     const graph = referenceGraph('reference-cnn');
     const options: PruneOptions = { sparsity: 0.7, group: 1, allocation: 'global', epochs: 2, training: { learningRate: 0.01 }, seed: 1 };
