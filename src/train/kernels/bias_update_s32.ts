@@ -3,12 +3,12 @@
 //   db[c] = sum over pixels of outGrad[p][c]      (pixels ascending)
 // then the QAS-scaled SGD step of sgd_step.ts with scale s_x * s_w[c], into the int32 bias.
 //
-//   outGrad        f32 [pixels][outC]  dL/dy (pre-clamp: apply the ReLU mask first), read
-//   bias           i32 [outC]          b_q, updated in place for the selected channels only
-//   inScale        f32                 s_x, the op's input scale (bias scale = s_x * s_w[c])
-//   filterScales   f32 [outC]          s_w[c]
-//   channels       i32 [count]         output channels to update, each in [0, outC), in order
-//   biasMomentum   f32 [count]         momentum state per selected channel (list order), or 0
+//   outGrad        f32 [pixels][outC]   dL/dy (pre-clamp: apply the ReLU mask first), read
+//   bias           i32 [outC]           b_q, updated in place for the selected channels only
+//   inScale        f32                  s_x, the op's input scale (bias scale = s_x * s_w[c])
+//   filterScales   f32 [outC]           s_w[c]
+//   selected       i32 [selectedCount]  output channels to update, each in [0, outC), in order
+//   biasMomentum   f32 [selectedCount]  momentum state per selected channel (list order), or 0
 //   rounding       ROUND_STOCHASTIC (one PRNG draw per channel, list order) or ROUND_NEAREST
 // Returns Status.OK; BAD_ARGUMENT (nothing written) for a channel out of range or an unknown
 // rounding mode; BAD_INPUT when some step was not finite (those biases unchanged).
@@ -36,11 +36,11 @@ export function biasInvScale(inScale: f32, filterScales: usize, c: i32): f32 {
   return <f32>1 / (inScale * load<f32>(filterScales + (<usize>c << 2)));
 }
 
-export function bias_update_s32(outGrad: usize, pixels: i32, outC: i32, bias: usize, inScale: f32, filterScales: usize, channels: usize, count: i32, lrB: f32, momentum: f32, biasMomentum: usize, rounding: i32): i32 {
-  if (!channelsInRange(channels, count, outC) || !isRoundingMode(rounding)) return Status.BAD_ARGUMENT;
+export function bias_update_s32(outGrad: usize, pixels: i32, outC: i32, bias: usize, inScale: f32, filterScales: usize, selected: usize, selectedCount: i32, lrB: f32, momentum: f32, biasMomentum: usize, rounding: i32): i32 {
+  if (!channelsInRange(selected, selectedCount, outC) || !isRoundingMode(rounding)) return Status.BAD_ARGUMENT;
   let finite = true;
-  for (let i = 0; i < count; i++) {
-    const c = load<i32>(channels + (<usize>i << 2));
+  for (let i = 0; i < selectedCount; i++) {
+    const c = load<i32>(selected + (<usize>i << 2));
     const v = biasMomentum == 0 ? 0 : biasMomentum + (<usize>i << 2);
     const grad = channelGradSum(outGrad, pixels, outC, c);
     finite = stepBiasS32(bias + (<usize>c << 2), grad, biasInvScale(inScale, filterScales, c), lrB, momentum, v, rounding) && finite;

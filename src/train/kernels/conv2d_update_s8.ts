@@ -2,17 +2,17 @@
 // ("operator reordering": no gradient buffer), for a list of selected output channels.
 // Scalar reference. NHWC, batch 1.
 //
-//   input          int8 [inH][inW][inC]      the forward input x_q (saved activation), read
+//   input          int8 [inH][inW][inC]              the forward input x_q (saved activation), read
 //   inZp, inScale  its zero point and scale: x = inScale * (x_q - inZp)
-//   outGrad        f32 [outH][outW][outC]    dL/dy (pre-clamp: apply the ReLU mask first), read
-//   filter         int8 [outC][kH][kW][inC]  W_q, selected channels updated in place
-//   filterScales   f32 [outC]                s_w[c]
-//   bias           i32 [outC] updated in place for the selected channels, or 0 (bias frozen)
+//   outGrad        f32 [outH][outW][outC]            dL/dy (pre-clamp: apply the ReLU mask first), read
+//   filter         int8 [outC][kH][kW][inC]          W_q, selected channels updated in place
+//   filterScales   f32 [outC]                        s_w[c]
+//   bias           i32 [outC]                        updated in place for the selected channels, or 0 (bias frozen)
 //   geometry       strides and leading padding as the forward record
-//   channels       i32 [count]               output channels to update, each in [0, outC)
+//   selected       i32 [selectedCount]               output channels to update, each in [0, outC)
 //   lrW, lrB       learning rates; momentum: coefficient, used only with state pointers
-//   weightMomentum f32 [count][kH][kW][inC]  state per updated weight (list order), or 0
-//   biasMomentum   f32 [count]               state per updated bias, or 0
+//   weightMomentum f32 [selectedCount][kH][kW][inC]  state per updated weight (list order), or 0
+//   biasMomentum   f32 [selectedCount]               state per updated bias, or 0
 //   rounding       ROUND_STOCHASTIC or ROUND_NEAREST (sgd_step.ts)
 //
 // Per selected channel c, per weight (ky, kx, ic), in filter order:
@@ -29,12 +29,12 @@ import { biasInvScale, channelGradSum } from './bias_update_s32';
 import { channelsInRange, isRoundingMode, stepBiasS32, stepWeightS8 } from './sgd_step';
 import { endOutputOfTap, firstOutputOfTap } from './window';
 
-export function conv2d_update_s8(input: usize, inH: i32, inW: i32, inC: i32, inZp: i32, inScale: f32, outGrad: usize, outH: i32, outW: i32, outC: i32, filter: usize, kH: i32, kW: i32, filterScales: usize, bias: usize, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, channels: usize, count: i32, lrW: f32, lrB: f32, momentum: f32, weightMomentum: usize, biasMomentum: usize, rounding: i32): i32 {
-  if (!channelsInRange(channels, count, outC) || !isRoundingMode(rounding)) return Status.BAD_ARGUMENT;
+export function conv2d_update_s8(input: usize, inH: i32, inW: i32, inC: i32, inZp: i32, inScale: f32, outGrad: usize, outH: i32, outW: i32, outC: i32, filter: usize, kH: i32, kW: i32, filterScales: usize, bias: usize, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, selected: usize, selectedCount: i32, lrW: f32, lrB: f32, momentum: f32, weightMomentum: usize, biasMomentum: usize, rounding: i32): i32 {
+  if (!channelsInRange(selected, selectedCount, outC) || !isRoundingMode(rounding)) return Status.BAD_ARGUMENT;
   const filterSize = kH * kW * inC;
   let finite = true;
-  for (let i = 0; i < count; i++) {
-    const c = load<i32>(channels + (<usize>i << 2));
+  for (let i = 0; i < selectedCount; i++) {
+    const c = load<i32>(selected + (<usize>i << 2));
     const invScale = <f32>1 / load<f32>(filterScales + (<usize>c << 2));
     const w = filter + <usize>(c * filterSize);
     const state = weightMomentum == 0 ? 0 : weightMomentum + (<usize>(i * filterSize) << 2);

@@ -1,7 +1,7 @@
 // SIMD128 variant of conv2d_update_s8: same contract, same weights for the same PRNG seed.
-// The gradient sums run over four input channels at a time (each lane in the scalar kernel's
+// The gradient sums run over four input selected at a time (each lane in the scalar kernel's
 // pixel order: same bits); the updates and their PRNG draws stay scalar and in filter order.
-// The last inC % 4 channels of each tap are scalar. Pays from inC >= 4.
+// The last inC % 4 selected of each tap are scalar. Pays from inC >= 4.
 import { Status } from '../../formats/schema';
 import { biasInvScale, channelGradSum } from './bias_update_s32';
 import { channelsInRange, isRoundingMode, stepBiasS32, stepWeightS8 } from './sgd_step';
@@ -9,15 +9,15 @@ import { stepWeightsS8x4 } from './sgd_step_simd';
 import { loadS8x4AsF32 } from './simd_f32';
 import { endOutputOfTap, firstOutputOfTap } from './window';
 
-export function conv2d_update_s8_simd(input: usize, inH: i32, inW: i32, inC: i32, inZp: i32, inScale: f32, outGrad: usize, outH: i32, outW: i32, outC: i32, filter: usize, kH: i32, kW: i32, filterScales: usize, bias: usize, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, channels: usize, count: i32, lrW: f32, lrB: f32, momentum: f32, weightMomentum: usize, biasMomentum: usize, rounding: i32): i32 {
-  if (!channelsInRange(channels, count, outC) || !isRoundingMode(rounding)) return Status.BAD_ARGUMENT;
+export function conv2d_update_s8_simd(input: usize, inH: i32, inW: i32, inC: i32, inZp: i32, inScale: f32, outGrad: usize, outH: i32, outW: i32, outC: i32, filter: usize, kH: i32, kW: i32, filterScales: usize, bias: usize, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, selected: usize, selectedCount: i32, lrW: f32, lrB: f32, momentum: f32, weightMomentum: usize, biasMomentum: usize, rounding: i32): i32 {
+  if (!channelsInRange(selected, selectedCount, outC) || !isRoundingMode(rounding)) return Status.BAD_ARGUMENT;
   const filterSize = kH * kW * inC;
   const vecC = inC & ~3;
   const zp = f32x4.splat(<f32>inZp);
   const scale = f32x4.splat(inScale);
   let finite = true;
-  for (let i = 0; i < count; i++) {
-    const c = load<i32>(channels + (<usize>i << 2));
+  for (let i = 0; i < selectedCount; i++) {
+    const c = load<i32>(selected + (<usize>i << 2));
     const invScale = <f32>1 / load<f32>(filterScales + (<usize>c << 2));
     const w = filter + <usize>(c * filterSize);
     const state = weightMomentum == 0 ? 0 : weightMomentum + (<usize>(i * filterSize) << 2);

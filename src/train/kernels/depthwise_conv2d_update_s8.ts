@@ -1,15 +1,15 @@
 // Weight (and bias) gradient of the int8 depthwise convolution (depth multiplier 1) fused with
 // the in-place update, for a list of selected channels. Scalar. NHWC, batch 1.
 //
-//   input          int8 [inH][inW][channels]  the forward input x_q (saved activation), read
+//   input          int8 [inH][inW][channels]    the forward input x_q (saved activation), read
 //   inZp, inScale  x = inScale * (x_q - inZp)
-//   outGrad        f32 [outH][outW][channels] dL/dy (pre-clamp: apply the ReLU mask first), read
-//   filter         int8 [1][kH][kW][channels] W_q, the selected channels updated in place
-//   filterScales   f32 [channels]             s_w[c]
-//   bias           i32 [channels] updated in place for the selected channels, or 0 (frozen)
-//   channels       i32 [count]                channels to update, each in [0, channelCount)
-//   weightMomentum f32 [count][kH][kW]        state per updated weight (list order), or 0
-//   biasMomentum   f32 [count]                state per updated bias, or 0
+//   outGrad        f32 [outH][outW][channels]   dL/dy (pre-clamp: apply the ReLU mask first), read
+//   filter         int8 [1][kH][kW][channels]   W_q, the selected channels updated in place
+//   filterScales   f32 [channels]               s_w[c]
+//   bias           i32 [channels]               updated in place for the selected channels, or 0 (frozen)
+//   selected       i32 [selectedCount]          channels to update, each in [0, channels)
+//   weightMomentum f32 [selectedCount][kH][kW]  state per updated weight (list order), or 0
+//   biasMomentum   f32 [selectedCount]          state per updated bias, or 0
 //   other arguments as conv2d_update_s8
 //
 // Per selected channel c, per tap (ky, kx) row-major:
@@ -24,12 +24,12 @@ import { biasInvScale, channelGradSum } from './bias_update_s32';
 import { channelsInRange, isRoundingMode, stepBiasS32, stepWeightS8 } from './sgd_step';
 import { endOutputOfTap, firstOutputOfTap } from './window';
 
-export function depthwise_conv2d_update_s8(input: usize, inH: i32, inW: i32, channelCount: i32, inZp: i32, inScale: f32, outGrad: usize, outH: i32, outW: i32, filter: usize, kH: i32, kW: i32, filterScales: usize, bias: usize, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, channels: usize, count: i32, lrW: f32, lrB: f32, momentum: f32, weightMomentum: usize, biasMomentum: usize, rounding: i32): i32 {
-  if (!channelsInRange(channels, count, channelCount) || !isRoundingMode(rounding)) return Status.BAD_ARGUMENT;
+export function depthwise_conv2d_update_s8(input: usize, inH: i32, inW: i32, channels: i32, inZp: i32, inScale: f32, outGrad: usize, outH: i32, outW: i32, filter: usize, kH: i32, kW: i32, filterScales: usize, bias: usize, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, selected: usize, selectedCount: i32, lrW: f32, lrB: f32, momentum: f32, weightMomentum: usize, biasMomentum: usize, rounding: i32): i32 {
+  if (!channelsInRange(selected, selectedCount, channels) || !isRoundingMode(rounding)) return Status.BAD_ARGUMENT;
   const taps = kH * kW;
   let finite = true;
-  for (let i = 0; i < count; i++) {
-    const c = load<i32>(channels + (<usize>i << 2));
+  for (let i = 0; i < selectedCount; i++) {
+    const c = load<i32>(selected + (<usize>i << 2));
     const invScale = <f32>1 / load<f32>(filterScales + (<usize>c << 2));
     const state = weightMomentum == 0 ? 0 : weightMomentum + (<usize>(i * taps) << 2);
     for (let ky = 0; ky < kH; ky++) {
@@ -43,18 +43,18 @@ export function depthwise_conv2d_update_s8(input: usize, inH: i32, inW: i32, cha
           const iy = oy * strideH - padTop + ky;
           for (let ox = ox0; ox < ox1; ox++) {
             const ix = ox * strideW - padLeft + kx;
-            const dy = load<f32>(outGrad + (<usize>((oy * outW + ox) * channelCount + c) << 2));
-            acc += dy * <f32>(<i32>load<i8>(input + <usize>((iy * inW + ix) * channelCount + c)) - inZp);
+            const dy = load<f32>(outGrad + (<usize>((oy * outW + ox) * channels + c) << 2));
+            acc += dy * <f32>(<i32>load<i8>(input + <usize>((iy * inW + ix) * channels + c)) - inZp);
           }
         }
         const t = ky * kW + kx;
         const v = state == 0 ? 0 : state + (<usize>t << 2);
-        finite = stepWeightS8(filter + <usize>(t * channelCount + c), acc * inScale, invScale, lrW, momentum, v, rounding) && finite;
+        finite = stepWeightS8(filter + <usize>(t * channels + c), acc * inScale, invScale, lrW, momentum, v, rounding) && finite;
       }
     }
     if (bias != 0) {
       const v = biasMomentum == 0 ? 0 : biasMomentum + (<usize>i << 2);
-      const grad = channelGradSum(outGrad, outH * outW, channelCount, c);
+      const grad = channelGradSum(outGrad, outH * outW, channels, c);
       finite = stepBiasS32(bias + (<usize>c << 2), grad, biasInvScale(inScale, filterScales, c), lrB, momentum, v, rounding) && finite;
     }
   }

@@ -2,15 +2,15 @@
 // (CONV1X1: rows = H*W pixels) fused with the in-place update, for a list of selected output
 // channels. Scalar reference.
 //
-//   input          int8 [rows][inC]   the forward input x_q (saved activation), read
+//   input          int8 [rows][inC]          the forward input x_q (saved activation), read
 //   inZp, inScale  x = inScale * (x_q - inZp)
-//   outGrad        f32 [rows][outC]   dL/dy (pre-clamp: apply the ReLU mask first), read
-//   filter         int8 [outC][inC]   W_q, the selected rows updated in place
-//   filterScales   f32 [outC]         s_w[c]
-//   bias           i32 [outC] updated in place for the selected channels, or 0 (frozen)
-//   channels       i32 [count]        output channels to update, each in [0, outC)
-//   weightMomentum f32 [count][inC]   state per updated weight (list order), or 0
-//   biasMomentum   f32 [count]        state per updated bias, or 0
+//   outGrad        f32 [rows][outC]          dL/dy (pre-clamp: apply the ReLU mask first), read
+//   filter         int8 [outC][inC]          W_q, the selected rows updated in place
+//   filterScales   f32 [outC]                s_w[c]
+//   bias           i32 [outC]                updated in place for the selected channels, or 0 (frozen)
+//   selected       i32 [selectedCount]       output channels to update, each in [0, outC)
+//   weightMomentum f32 [selectedCount][inC]  state per updated weight (list order), or 0
+//   biasMomentum   f32 [selectedCount]       state per updated bias, or 0
 //   other arguments as conv2d_update_s8
 //
 // Per selected channel c, per input channel i ascending:
@@ -21,11 +21,11 @@ import { Status } from '../../formats/schema';
 import { biasInvScale, channelGradSum } from './bias_update_s32';
 import { channelsInRange, isRoundingMode, stepBiasS32, stepWeightS8 } from './sgd_step';
 
-export function fully_connected_update_s8(input: usize, rows: i32, inC: i32, inZp: i32, inScale: f32, outGrad: usize, outC: i32, filter: usize, filterScales: usize, bias: usize, channels: usize, count: i32, lrW: f32, lrB: f32, momentum: f32, weightMomentum: usize, biasMomentum: usize, rounding: i32): i32 {
-  if (!channelsInRange(channels, count, outC) || !isRoundingMode(rounding)) return Status.BAD_ARGUMENT;
+export function fully_connected_update_s8(input: usize, rows: i32, inC: i32, inZp: i32, inScale: f32, outGrad: usize, outC: i32, filter: usize, filterScales: usize, bias: usize, selected: usize, selectedCount: i32, lrW: f32, lrB: f32, momentum: f32, weightMomentum: usize, biasMomentum: usize, rounding: i32): i32 {
+  if (!channelsInRange(selected, selectedCount, outC) || !isRoundingMode(rounding)) return Status.BAD_ARGUMENT;
   let finite = true;
-  for (let n = 0; n < count; n++) {
-    const c = load<i32>(channels + (<usize>n << 2));
+  for (let n = 0; n < selectedCount; n++) {
+    const c = load<i32>(selected + (<usize>n << 2));
     const invScale = <f32>1 / load<f32>(filterScales + (<usize>c << 2));
     const w = filter + <usize>(c * inC);
     const state = weightMomentum == 0 ? 0 : weightMomentum + (<usize>(n * inC) << 2);

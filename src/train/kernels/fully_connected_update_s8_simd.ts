@@ -1,21 +1,21 @@
 // SIMD128 variant of fully_connected_update_s8 (also CONV1X1): same contract, same weights for
-// the same PRNG seed. Gradient sums over four input channels at a time (each lane in the scalar
+// the same PRNG seed. Gradient sums over four input selected at a time (each lane in the scalar
 // kernel's row order: same bits); updates and PRNG draws scalar, in weight order. The last
-// inC % 4 input channels are scalar.
+// inC % 4 input selected are scalar.
 import { Status } from '../../formats/schema';
 import { biasInvScale, channelGradSum } from './bias_update_s32';
 import { channelsInRange, isRoundingMode, stepBiasS32, stepWeightS8 } from './sgd_step';
 import { stepWeightsS8x4 } from './sgd_step_simd';
 import { loadS8x4AsF32 } from './simd_f32';
 
-export function fully_connected_update_s8_simd(input: usize, rows: i32, inC: i32, inZp: i32, inScale: f32, outGrad: usize, outC: i32, filter: usize, filterScales: usize, bias: usize, channels: usize, count: i32, lrW: f32, lrB: f32, momentum: f32, weightMomentum: usize, biasMomentum: usize, rounding: i32): i32 {
-  if (!channelsInRange(channels, count, outC) || !isRoundingMode(rounding)) return Status.BAD_ARGUMENT;
+export function fully_connected_update_s8_simd(input: usize, rows: i32, inC: i32, inZp: i32, inScale: f32, outGrad: usize, outC: i32, filter: usize, filterScales: usize, bias: usize, selected: usize, selectedCount: i32, lrW: f32, lrB: f32, momentum: f32, weightMomentum: usize, biasMomentum: usize, rounding: i32): i32 {
+  if (!channelsInRange(selected, selectedCount, outC) || !isRoundingMode(rounding)) return Status.BAD_ARGUMENT;
   const vecC = inC & ~3;
   const zp = f32x4.splat(<f32>inZp);
   const scale = f32x4.splat(inScale);
   let finite = true;
-  for (let n = 0; n < count; n++) {
-    const c = load<i32>(channels + (<usize>n << 2));
+  for (let n = 0; n < selectedCount; n++) {
+    const c = load<i32>(selected + (<usize>n << 2));
     const invScale = <f32>1 / load<f32>(filterScales + (<usize>c << 2));
     const w = filter + <usize>(c * inC);
     const state = weightMomentum == 0 ? 0 : weightMomentum + (<usize>(n * inC) << 2);
