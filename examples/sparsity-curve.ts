@@ -4,7 +4,7 @@
 // held-out digits). Prints a table, then one JSON line, and writes an SVG chart of the curve.
 //
 //   npx tsx examples/sparsity-curve.ts [--models cnn,mlp] [--sparsities 0.5,0.7,0.8,0.9,0.95]
-//     [--groups 1,4] [--epochs 3] [--train-digits 4000] [--allocation uniform] [--svg file]
+//     [--groups 1,4] [--epochs 3] [--train-digits 4000] [--allocation global] [--svg file]
 //
 // JSON line fields: example, testDigits, trainDigits, epochs, allocation, seconds, svg, and
 // points[]: { model, group (block height asked for; a layer whose outC it does not divide uses
@@ -32,7 +32,7 @@ const o = new Command()
   .option('--groups <list>', 'block heights (output channels per block)', '1,4')
   .option('--epochs <n>', 'fine-tuning epochs per point', '3')
   .option('--train-digits <n>', 'fine-tuning digits (of 8,000)', '4000')
-  .option('--allocation <how>', 'uniform, global or sensitivity', 'uniform')
+  .option('--allocation <how>', 'uniform, global or sensitivity', 'global')
   .option('--lr <rate>', 'Adam learning rate, cosine decay (default: half the rate each model was trained with)')
   .option('--seed <n>', 'fine-tuning seed', '1')
   .option('--svg <file>', 'chart to write', 'sparsity-curve.svg')
