@@ -182,7 +182,7 @@ describe('lowerModel: a conv / depthwise / reshape / fc / softmax chain', () => 
 });
 
 describe('lowerModel: 1x1 conv, add in place, pools, quantize/dequantize', () => {
-  const { container, report } = lowerModel(residualModel());
+  const { container, report } = lowerModel(residualModel(), { sparse: 'never' }); // dense records (sparse: test/sparse_model.test.ts)
   const idx = (n: string) => tensorIndex(container.names, n);
 
   it('a 1x1 stride-1 conv becomes CONV1X1 without stride or padding params', () => {
@@ -333,7 +333,7 @@ describe('lowerModel: the reference CNN after post-training quantization', () =>
   // conv3x3/2 8 -> dw3x3 -> pw16 -> dw3x3/2 -> pw32 -> GAP -> fc10 on 28x28x1, with quantize and dequantize.
   const rng = new Rng(3);
   const calibration = Float32Array.from({ length: 784 * 8 }, () => rng.next());
-  const { container, report } = lowerModel(quantizeGraph(referenceCnn(1), calibration));
+  const { container, report } = lowerModel(quantizeGraph(referenceCnn(1), calibration), { sparse: 'never' });
 
   it('lowers pointwise convs to CONV1X1 and counts the MACs by layer', () => {
     expect(container.ops.map((o) => Op[o.op])).toEqual([

@@ -19,6 +19,7 @@ import { count, LOWERINGS, OpContext, type Draft, type LoweredOp, type Role } fr
 import { naiveArenaBytes, planArena, roundUp, type ArenaPlan, type OpUsage, type PlanBuffer } from './planner.js';
 import { opWork, estimateLatency, type LatencyEstimate, type OpWork } from './latency.js';
 import { checkBudget } from './budget.js';
+import { applySparseLayouts, type SparseDecision, type SparseMode, type TargetBuild } from './lower_sparse.js';
 import { flashBudget, sramBudget, type DeviceProfile } from './devices.js';
 
 export interface LowerOptions {
@@ -26,6 +27,13 @@ export interface LowerOptions {
   device?: DeviceProfile;
   /** With a device: throw BudgetError when the plan does not fit (default true). */
   checkBudget?: boolean;
+  /**
+   * Group-sparse 1x1 and fully connected layers: `auto` (default) picks dense or sparse per
+   * layer with the measured cost model of `build`; `never` / `always` force one form.
+   */
+  sparse?: SparseMode;
+  /** The executor build the sparse choice is priced for; default `mvp`, the microcontroller build. */
+  build?: TargetBuild;
 }
 
 export interface OpReport extends OpWork {
@@ -88,6 +96,10 @@ export interface LoweringReport {
   /** QModel tensors no op or graph input/output uses: not written to the container. */
   unusedTensors: string[];
   device?: { name: string; sramBudget: number; flashBudget: number; latency: LatencyEstimate };
+  /** Dense or sparse, per 1x1 / fully connected layer with zero groups, and why. */
+  sparse: SparseDecision[];
+  /** Flash the sparse encodings save over the dense filters they replace. */
+  sparseSavedBytes: number;
 }
 
 const INT_RANGE: Partial<Record<DType, [number, number]>> = {
@@ -117,6 +129,7 @@ export function lowerModel(model: QModel, options: LowerOptions = {}): { contain
   const schedule = new ScheduleBuilder(model, drafts);
   const lowered = model.ops.map((q, i) => schedule.lowerOp(q, i));
   schedule.checkGraphIo();
+  const sparse = applySparseLayouts(lowered, drafts, options.build ?? 'mvp', options.sparse ?? 'auto');
 
   // Tensor indices: used QModel tensors first, then derived constants.
   const order = [...drafts.values()].filter((d) => d.used);
@@ -143,7 +156,7 @@ export function lowerModel(model: QModel, options: LowerOptions = {}): { contain
     meta: { producer: 'sparrow', model: modelName, arenaBytes: plan.arenaBytes, arenaPeaks: plan.categoryPeaks, opOptions: model.ops.map(sourceOptions) },
   };
 
-  const report = buildReport(modelName, container, order, lowered, model, plan, unusedTensors);
+  const report = buildReport(modelName, container, order, lowered, model, plan, unusedTensors, sparse);
   if (options.device) {
     const device = options.device;
     report.device = { name: device.name, sramBudget: sramBudget(device), flashBudget: flashBudget(device), latency: estimateLatency(report, device) };
@@ -357,6 +370,7 @@ function containerBytes(sectionLengths: number[]): number {
 
 function buildReport(
   modelName: string, container: ContainerModel, order: Draft[], lowered: LoweredOp[], model: QModel, plan: ArenaPlan, unusedTensors: string[],
+  sparse: SparseDecision[],
 ): LoweringReport {
   const work = opWork(container);
   const ops: OpReport[] = work.map((w, k) => ({ ...w, source: model.ops[k].op, name: lowered[k].output }));
@@ -398,5 +412,7 @@ function buildReport(
     },
     buffers,
     unusedTensors,
+    sparse,
+    sparseSavedBytes: sparse.filter((d) => d.sparse).reduce((sum, d) => sum + d.denseBytes - d.sparseBytes, 0),
   };
 }

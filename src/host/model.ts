@@ -3,8 +3,7 @@ import { readContainer, writeContainer } from '../formats/container.js';
 import type { ContainerModel, TensorRecord } from '../formats/container_types.js';
 import type { DTypeName, QModel } from '../formats/qmodel.js';
 import { DTYPE_NAMES } from '../formats/dtypes.js';
-import { lowerModel, type LoweringReport } from '../compiler/lower.js';
-import type { DeviceProfile } from '../compiler/devices.js';
+import { lowerModel, type LowerOptions, type LoweringReport } from '../compiler/lower.js';
 
 export type { DTypeName as TensorDType } from '../formats/qmodel.js';
 
@@ -39,8 +38,8 @@ export class Model {
     return new Model(bytes, readContainer(bytes));
   }
 
-  /** Compiles a quantized model for a device: lowering, memory plan, container. */
-  static compile(model: QModel, options: { device?: DeviceProfile } = {}): Model {
+  /** Compiles a quantized model for a device: lowering (dense or sparse per layer), memory plan, container. */
+  static compile(model: QModel, options: LowerOptions = {}): Model {
     const { container, report } = lowerModel(model, options);
     const bytes = writeContainer(container);
     return new Model(bytes, container, report);

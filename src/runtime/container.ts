@@ -11,7 +11,7 @@
 import { Category, DType, Op, Section, Status, Storage } from '../formats/schema';
 import * as schema from '../formats/schema';
 import { crc32Update, crc32Zeros } from './crc32';
-import { validateSparseWeights } from './sparse_weights';
+import { sparseWeightsFault } from './sparse_weights';
 
 // The schema's sizes as u32, so comparisons with u32 fields need no casts.
 const HEADER_BYTES: u32 = schema.HEADER_BYTES;
@@ -455,7 +455,8 @@ function checkOpShapes(code: u32, o: u32): Status {
     if (!outOk) return fail(Status.BAD_OP, outAt);
     if (rankOf(w) != 1) return fail(Status.BAD_OP, o + 6);
     const blob = sectionOffset(Section.DATA) + u32At(tensorAt(w) + 20);
-    if (!validateSparseWeights(base + blob, u32At(tensorAt(w) + 24), outC, inC)) return fail(Status.BAD_OP, blob);
+    const fault = sparseWeightsFault(base + blob, u32At(tensorAt(w) + 24), outC, inC);
+    if (fault >= 0) return fail(Status.BAD_OP, blob + <u32>fault);
     if (b != NO_TENSOR && (rankOf(b) != 1 || dim(b, 0) != outC)) return fail(Status.BAD_OP, o + 8);
     if (rankOf(rq) != 2 || dim(rq, 0) != outC || dim(rq, 1) != 2) return fail(Status.BAD_OP, o + 10);
     return checkRequantTable(rq, outC);

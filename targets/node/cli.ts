@@ -5,20 +5,33 @@ import { SparrowError } from '../../src/formats/errors.js';
 import { DEVICES, getDevice } from '../../src/compiler/devices.js';
 import { parseModelJson, modelToJson } from '../../src/formats/model_json.js';
 import { raiseContainer } from '../../src/compiler/raise.js';
+import type { SparseMode, TargetBuild } from '../../src/compiler/lower_sparse.js';
 import { Model } from '../../src/host/model.js';
 import { Session, type TensorData } from '../../src/host/session.js';
 import { readNpy, writeNpy } from '../../src/host/npy.js';
 import { printPlan } from './plan_report.js';
 import { benchModel } from './bench_model.js';
 
+interface CompileFlags {
+  device: string;
+  sparse?: SparseMode;
+  target?: TargetBuild;
+}
+
 /** A .json model description is compiled for the device; anything else is read as a container. */
-function loadModel(path: string, device: string): Model {
+function loadModel(path: string, o: CompileFlags): Model {
   const bytes = readFileSync(path);
-  if (path.endsWith('.json')) return Model.compile(parseModelJson(bytes.toString('utf8')), { device: getDevice(device) });
+  if (path.endsWith('.json')) return Model.compile(parseModelJson(bytes.toString('utf8')), compileOptions(o));
   return Model.fromBytes(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 }
 
+function compileOptions(o: CompileFlags) {
+  return { device: getDevice(o.device), sparse: o.sparse, build: o.target };
+}
+
 const deviceOption = () => new Option('-d, --device <name>', 'device profile').choices(Object.keys(DEVICES)).default('stm32f746');
+const sparseOption = () => new Option('--sparse <mode>', 'group-sparse 1x1/FC layers: by measured cost, or forced').choices(['auto', 'never', 'always']).default('auto');
+const targetOption = () => new Option('--target <build>', 'executor build the dense/sparse choice is priced for').choices(['mvp', 'simd']).default('mvp');
 const buildOption = () => new Option('-b, --build <build>', 'executor build').choices(['auto', 'mvp', 'simd']).default('auto');
 
 const program = new Command('sparrow')
@@ -31,8 +44,10 @@ program
   .argument('<model.json>')
   .requiredOption('-o, --output <file.spw>', 'container to write')
   .addOption(deviceOption())
-  .action((input: string, o: { output: string; device: string }) => {
-    const model = loadModel(input, o.device);
+  .addOption(sparseOption())
+  .addOption(targetOption())
+  .action((input: string, o: CompileFlags & { output: string }) => {
+    const model = loadModel(input, o);
     writeFileSync(o.output, model.bytes);
     console.log(`${o.output}: ${model.bytes.length} B, arena ${model.arenaBytes} B planned for ${o.device}`);
   });
@@ -43,7 +58,7 @@ program
   .argument('<model.spw>')
   .option('-o, --output <file.json>', 'write the JSON here instead of stdout')
   .action((input: string, o: { output?: string }) => {
-    const json = modelToJson(raiseContainer(loadModel(input, 'stm32f746').container));
+    const json = modelToJson(raiseContainer(loadModel(input, { device: 'stm32f746' }).container));
     if (o.output) writeFileSync(o.output, json);
     else process.stdout.write(json + '\n');
   });
@@ -53,11 +68,13 @@ program
   .description('show the memory plan: buffers, timeline, budget and latency on a device')
   .argument('<model>', 'a container (.spw) or a JSON model description (.json)')
   .addOption(deviceOption())
+  .addOption(sparseOption())
+  .addOption(targetOption())
   .option('--json', 'print the plan as JSON')
-  .action((input: string, o: { device: string; json?: boolean }) => {
-    const device = getDevice(o.device);
-    const model = input.endsWith('.json') ? loadModel(input, o.device) : Model.compile(raiseContainer(loadModel(input, o.device).container), { device });
-    printPlan(model, device, { json: !!o.json });
+  .action((input: string, o: CompileFlags & { json?: boolean }) => {
+    // a container is raised back to its model and compiled again: the same records, plus the report
+    const model = input.endsWith('.json') ? loadModel(input, o) : Model.compile(raiseContainer(loadModel(input, o).container), compileOptions(o));
+    printPlan(model, getDevice(o.device), { json: !!o.json });
   });
 
 program
@@ -69,7 +86,7 @@ program
   .addOption(deviceOption())
   .addOption(buildOption())
   .action(async (input: string, o: { input: string[]; output?: string[]; device: string; build: 'auto' | 'mvp' | 'simd' }) => {
-    const model = loadModel(input, o.device);
+    const model = loadModel(input, o);
     const session = await Session.create(model, { device: o.device, build: o.build });
     const inputs = o.input.map((f) => readNpy(readFileSync(f)).data as TensorData);
     const outputs = session.run(inputs);
@@ -89,7 +106,7 @@ program
   .addOption(deviceOption())
   .option('-r, --runs <n>', 'timed runs per build', (v) => parseInt(v, 10), 2000)
   .action(async (input: string | undefined, o: { device: string; runs: number }) => {
-    const model = input ? loadModel(input, o.device) : undefined;
+    const model = input ? loadModel(input, o) : undefined;
     for (const line of await benchModel(model, { device: o.device, runs: o.runs, progress: true })) console.log(JSON.stringify(line));
   });
 

@@ -48,6 +48,15 @@ export function printPlan(model: Model, device: DeviceProfile, options: { json: 
   });
   console.log('\nMemory timeline over the schedule');
   console.log(timeline.toString());
+  if (report.sparse.length > 0) {
+    const sparse = new Table({ head: ['layer', 'kind', 'group', 'zero groups', 'form', 'cost dense → sparse', 'flash dense → sparse', 'why'] });
+    for (const d of report.sparse) {
+      sparse.push([d.name, d.kind, `${d.group}x1`, `${(d.sparsity * 100).toFixed(1)} %`, d.sparse ? 'SPARSE' : 'dense', `${d.denseCost.toFixed(1)} → ${d.sparseCost.toFixed(1)}`, `${d.denseBytes} → ${d.sparseBytes} B`, d.reason]);
+    }
+    console.log('\nDense or group-sparse, per 1x1 / fully connected layer');
+    console.log(sparse.toString());
+    console.log(`sparse encodings save ${report.sparseSavedBytes} B of flash; the arena is unchanged`);
+  }
   const f = report.flash;
   console.log(`\nflash: weights ${f.weights} B, biases ${f.biases} B, requantization ${f.requantTables} B, scales ${f.scales} B, schedule ${f.schedule} B, names/meta ${f.metadata} B, padding ${f.padding} B`);
 }
