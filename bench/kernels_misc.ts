@@ -20,7 +20,7 @@ const SAMPLES = 9;
 const TARGET_MS = 15; // per sample: enough calls to dwarf timer resolution
 
 /** Times `call` and reports millions of `elements` per second (or microseconds per call). */
-function measure(call: () => void, elements: number, unit: BenchResult['unit']): Pick<BenchResult, 'median' | 'min' | 'max'> {
+export function measure(call: () => void, elements: number, unit: BenchResult['unit']): Pick<BenchResult, 'median' | 'min' | 'max'> {
   call(); // warm-up (and tier-up)
   let reps = 1;
   for (let t0 = performance.now(); performance.now() - t0 < TARGET_MS / 4; reps *= 2) for (let i = 0; i < reps; i++) call();

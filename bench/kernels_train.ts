@@ -6,26 +6,12 @@
 import { pathToFileURL } from 'node:url';
 import { loadTrainKernels, Workspace, type KernelBuild } from '../test/helpers/train_kernels.js';
 import { Rng } from '../test/helpers/rng.js';
-import type { BenchResult } from './kernels_misc.js';
+import { measure, type BenchResult } from './kernels_misc.js';
 
-const SAMPLES = 7;
-const TARGET_MS = 10; // per sample
 const ROUND_STOCHASTIC = 0;
 
-function measureUs(call: () => void): Pick<BenchResult, 'median' | 'min' | 'max'> {
-  call();
-  let reps = 1;
-  for (let t0 = performance.now(); performance.now() - t0 < TARGET_MS / 4; reps *= 2) for (let i = 0; i < reps; i++) call();
-  const values: number[] = [];
-  for (let s = 0; s < SAMPLES; s++) {
-    const t0 = performance.now();
-    for (let i = 0; i < reps; i++) call();
-    values.push(((performance.now() - t0) * 1000) / reps);
-  }
-  values.sort((a, b) => a - b);
-  const round = (x: number) => Math.round(x * 100) / 100;
-  return { median: round(values[SAMPLES >> 1]), min: round(values[0]), max: round(values[SAMPLES - 1]) };
-}
+/** Microseconds per call (median, min, max over samples). */
+const measureUs = (call: () => void) => measure(call, 1, 'us');
 
 interface Case {
   what: string;

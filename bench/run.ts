@@ -5,6 +5,8 @@
 import { statSync } from 'node:fs';
 import { benchMacKernels } from './kernels_mac.js';
 import { benchMiscKernels } from './kernels_misc.js';
+import { benchTrainKernels } from './kernels_train.js';
+import { benchSparseKernels } from './kernels_sparse.js';
 import { benchModel } from '../targets/node/bench_model.js';
 import { getDevice } from '../src/compiler/devices.js';
 import { Model } from '../src/host/model.js';
@@ -12,7 +14,7 @@ import { referenceData, referenceQModel } from '../targets/node/reference.js';
 
 const print = (line: object) => console.log(JSON.stringify(line));
 
-for (const name of ['sparrow.mvp', 'sparrow.simd', 'sparrow.wasi', 'kernels.mvp', 'kernels.simd']) {
+for (const name of ['sparrow.mvp', 'sparrow.simd', 'sparrow.wasi', 'kernels.mvp', 'kernels.simd', 'train_kernels.mvp', 'train_kernels.simd']) {
   const bytes = statSync(new URL(`../build/${name}.wasm`, import.meta.url)).size;
   print({ what: `wasm-size/${name}`, shape: '-', median: bytes, min: bytes, max: bytes, unit: 'B' });
 }
@@ -28,3 +30,7 @@ console.error('bench: MAC kernels');
 for (const line of await benchMacKernels()) print(line);
 console.error('bench: elementwise, pooling, softmax, quantize kernels');
 for (const line of benchMiscKernels()) print(line);
+console.error('bench: group-sparse kernels vs dense');
+for (const line of benchSparseKernels()) print(line);
+console.error('bench: training kernels');
+for (const line of benchTrainKernels()) print(line);
