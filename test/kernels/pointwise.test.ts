@@ -45,6 +45,13 @@ const kernels = [
 for (const kernel of kernels) {
   const cases = Array.from({ length: CASES }, (_, i) => makeCase(kernel.seed, i, kernel.rows));
   group(kernel.name, () => {
+    it('the cases reach the SIMD special paths and their edges', () => {
+      // conv1x1_s8_simd_shallow: inC 8 or 16, outC >= 8 (passes of 8 plus a tail); matvec_s8_simd: batch 1
+      const shallow = cases.filter((c) => (c.inC === 8 || c.inC === 16) && c.outC >= 8);
+      expect(shallow.filter((c) => c.outC % 8 !== 0).length, 'inC 8/16 with a channel tail').toBeGreaterThan(10);
+      expect(shallow.filter((c) => c.rows === 1).length, 'inC 8/16 on a 1x1 image').toBeGreaterThan(3);
+      expect(cases.filter((c) => c.rows === 1 && c.inC >= 8 && c.inC % 8 !== 0 && c.outC >= 8).length, 'batch 1, inC % 8 != 0').toBeGreaterThan(20);
+    });
     for (const v of variantsOf(kernel.name)) {
       it(`${v.name} (${v.build}) equals the oracle on ${CASES} seeded cases`, () => {
         const k = loadKernels(v.build);
