@@ -11,6 +11,7 @@ import { Session, type TensorData } from '../../src/host/session.js';
 import { readNpy, writeNpy } from '../../src/host/npy.js';
 import { printPlan } from './plan_report.js';
 import { benchModel } from './bench_model.js';
+import { definePruneCommand } from './prune_command.js';
 
 interface CompileFlags {
   device: string;
@@ -109,6 +110,8 @@ program
     const model = input ? loadModel(input, o) : undefined;
     for (const line of await benchModel(model, { device: o.device, runs: o.runs, progress: true })) console.log(JSON.stringify(line));
   });
+
+definePruneCommand(program);
 
 program.parseAsync().catch((e: unknown) => {
   if (e instanceof SparrowError) {
