@@ -6,6 +6,7 @@ import { ContainerError, readContainer, writeContainer } from '../src/formats/co
 import { Status } from '../src/formats/schema.js';
 import { withCrc } from './fixtures/broken.js';
 import { allFixtures } from './fixtures/models.js';
+import { sparseFixture } from './fixtures/sparse.js';
 import { Rng } from './helpers/rng.js';
 import { BUILDS, instantiate, loadInto, outputBytes, type Executor } from './helpers/device.js';
 
@@ -98,7 +99,7 @@ function fillInputs(ex: Executor, rng: Rng): void {
 
 describe('container fuzz', () => {
   it(`${CASES} mutated containers: host and device agree, nothing traps`, () => {
-    const bases = allFixtures().map((f) => writeContainer(f.model));
+    const bases = [...allFixtures().map((f) => writeContainer(f.model)), sparseFixture().bytes];
     const rng = new Rng(SEED);
     const executors = BUILDS.map((b) => instantiate(b));
     const byCheck = new Map<string, number>();
