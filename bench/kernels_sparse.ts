@@ -1,7 +1,7 @@
 // Benchmarks of the group-sparse kernels against our dense kernels on the same (pruned)
 // weights: sparse_conv1x1_s8 / sparse_fully_connected_s8 vs conv1x1_s8 / fully_connected_s8,
-// scalar on kernels.mvp and SIMD on kernels.simd, at group sparsities 0..95 % for g = 1 and
-// g = 4 (g = 2 where outC is not a multiple of 4). Dense and sparse are timed side by side,
+// scalar on kernels.mvp and SIMD on kernels.simd, at group sparsities 0..95 % for g = 1, 4 and 8
+// (1 and 2 where outC is not a multiple of 4). Dense and sparse are timed side by side,
 // sample by sample, so both see the same machine load. Prints one JSON object per result:
 //   {"what", "build", "shape", "median", "min", "max", "unit"}
 //   what "<dense kernel>/dense"                       unit GMAC/s
@@ -12,7 +12,10 @@
 //                                                     sample; min/max: extremes of sorted-sample ratios)
 //   what "<sparse kernel>/g<g>/break-even"            unit % (sparsity where speedup = 1,
 //                                                     interpolated; 0 when always faster)
-// Usage: npx tsx bench/kernels_sparse.ts   (BENCH_SAMPLES, BENCH_SAMPLE_MS to change timing)
+// Usage: [BENCH_CLOCK=cpu] npx tsx bench/kernels_sparse.ts [--simd-only | --mvp-only] [--only <text>]
+//   BENCH_SAMPLES, BENCH_SAMPLE_MS change the timing; BENCH_CLOCK=cpu times samples by this
+//   process's CPU time (user + system), so time spent descheduled on a loaded machine does not
+//   count; --only keeps the shapes whose name contains <text>.
 import { pathToFileURL } from 'node:url';
 import { encodeGroupSparse } from '../src/formats/sparse.js';
 import { Workspace, loadKernels, type KernelBuild, type KernelExports } from '../test/helpers/kernels.js';
@@ -31,19 +34,22 @@ export interface SparseBenchResult {
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 21);
 const SAMPLE_MS = Number(process.env.BENCH_SAMPLE_MS ?? 1);
 const WARMUP_CALLS = 100;
+const now: () => number = process.env.BENCH_CLOCK === 'cpu'
+  ? () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; }
+  : () => performance.now();
 export const SPARSITIES = [0, 0.5, 0.7, 0.8, 0.9, 0.95];
 
 export type SparseKind = 'conv1x1' | 'fc';
 export interface SparseShape { kind: SparseKind; name: string; rows: number; inC: number; outC: number; groupSizes: number[] }
 
 const SHAPES: SparseShape[] = [
-  { kind: 'conv1x1', name: '14x14 64->64', rows: 196, inC: 64, outC: 64, groupSizes: [1, 4] },
-  { kind: 'conv1x1', name: '7x7 128->128', rows: 49, inC: 128, outC: 128, groupSizes: [1, 4] },
-  { kind: 'conv1x1', name: '28x28 32->64', rows: 784, inC: 32, outC: 64, groupSizes: [1, 4] },
+  { kind: 'conv1x1', name: '14x14 64->64', rows: 196, inC: 64, outC: 64, groupSizes: [1, 4, 8] },
+  { kind: 'conv1x1', name: '7x7 128->128', rows: 49, inC: 128, outC: 128, groupSizes: [1, 4, 8] },
+  { kind: 'conv1x1', name: '28x28 32->64', rows: 784, inC: 32, outC: 64, groupSizes: [1, 4, 8] },
   // MobileNet v1 x0.25 at 192x192: its 12x12 pointwise layers are 128 -> 128
-  { kind: 'conv1x1', name: 'mobilenet-0.25 12x12 128->128', rows: 144, inC: 128, outC: 128, groupSizes: [1, 4] },
-  { kind: 'fc', name: '256->256', rows: 1, inC: 256, outC: 256, groupSizes: [1, 4] },
-  { kind: 'fc', name: '784->128', rows: 1, inC: 784, outC: 128, groupSizes: [1, 4] },
+  { kind: 'conv1x1', name: 'mobilenet-0.25 12x12 128->128', rows: 144, inC: 128, outC: 128, groupSizes: [1, 4, 8] },
+  { kind: 'fc', name: '256->256', rows: 1, inC: 256, outC: 256, groupSizes: [1, 4, 8] },
+  { kind: 'fc', name: '784->128', rows: 1, inC: 784, outC: 128, groupSizes: [1, 4, 8] },
   { kind: 'fc', name: '128->10', rows: 1, inC: 128, outC: 10, groupSizes: [1, 2] },
 ];
 
@@ -56,9 +62,9 @@ function calibrate(call: Call, sampleMs: number): number {
   for (let i = 0; i < WARMUP_CALLS; i++) call(); // short calls first: tier up before timing
   let reps = 1;
   for (;;) {
-    const t0 = performance.now();
+    const t0 = now();
     for (let i = 0; i < reps; i++) call();
-    if (performance.now() - t0 >= sampleMs) return reps;
+    if (now() - t0 >= sampleMs) return reps;
     reps *= 2;
   }
 }
@@ -69,9 +75,9 @@ export function timeSideBySide(calls: Call[], samples = SAMPLES, sampleMs = SAMP
   const out: number[][] = calls.map(() => []);
   for (let s = 0; s < samples; s++) {
     calls.forEach((call, i) => {
-      const t0 = performance.now();
+      const t0 = now();
       for (let r = 0; r < reps[i]; r++) call();
-      out[i].push((performance.now() - t0) / 1000 / reps[i]);
+      out[i].push((now() - t0) / 1000 / reps[i]);
     });
   }
   return out.map((xs) => xs.sort((a, b) => a - b));
@@ -131,10 +137,10 @@ export function breakEven(points: { sparsity: number; speedup: number }[]): numb
   return 1;
 }
 
-export function benchSparseKernels(shapes: SparseShape[] = SHAPES): SparseBenchResult[] {
+export function benchSparseKernels(shapes: SparseShape[] = SHAPES, builds: KernelBuild[] = ['mvp', 'simd']): SparseBenchResult[] {
   const results: SparseBenchResult[] = [];
-  const builds: { build: KernelBuild; simd: boolean }[] = [{ build: 'mvp', simd: false }, { build: 'simd', simd: true }];
-  for (const { build, simd } of builds) {
+  for (const build of builds) {
+    const simd = build === 'simd';
     const k = loadKernels(build);
     const ws = new Workspace(k, 8 << 20);
     for (const shape of shapes) {
@@ -173,7 +179,10 @@ export function benchSparseKernels(shapes: SparseShape[] = SHAPES): SparseBenchR
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  for (const r of benchSparseKernels()) {
+  const args = process.argv.slice(2);
+  const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : '';
+  const builds: KernelBuild[] = args.includes('--simd-only') ? ['simd'] : args.includes('--mvp-only') ? ['mvp'] : ['mvp', 'simd'];
+  for (const r of benchSparseKernels(SHAPES.filter((s) => s.name.includes(only)), builds)) {
     console.log(JSON.stringify({ ...r, median: +r.median.toPrecision(4), min: +r.min.toPrecision(4), max: +r.max.toPrecision(4) }));
   }
 }
