@@ -10,6 +10,9 @@ const builds = {
   // the inference executor: what runs on the device
   'sparrow.mvp': { target: 'mvp', entry: 'src/runtime/index.ts' },
   'sparrow.simd': { target: 'simd', entry: 'src/runtime/index.ts' },
+  // the training executor: inference plus the train-step ops (src/train/index.ts)
+  'sparrow-train.mvp': { target: 'mvp', entry: 'src/train/index.ts' },
+  'sparrow-train.simd': { target: 'simd', entry: 'src/train/index.ts' },
   // every kernel variant exported on its own, for tests and benchmarks
   'kernels.mvp': { target: 'mvp', entry: 'src/runtime/kernels/index.ts' },
   'kernels.simd': { target: 'simd', entry: 'src/runtime/kernels/index_simd.ts' },

@@ -40,6 +40,11 @@ const KIND: Record<Op, WorkKind> = {
   [Op.DEQUANTIZE]: 'convert',
   [Op.SPARSE_CONV1X1]: 'pointwise',
   [Op.SPARSE_FULLY_CONNECTED]: 'fc',
+  // train-step ops: not priced by the inference latency model
+  [Op.RELU_MASK]: 'none', [Op.APPLY_MASK]: 'none', [Op.SOFTMAX_CE_LOSS]: 'none', [Op.SOFTMAX_CE_GRAD]: 'none',
+  [Op.CONV2D_BACKWARD_INPUT]: 'none', [Op.DEPTHWISE_CONV2D_BACKWARD_INPUT]: 'none', [Op.FULLY_CONNECTED_BACKWARD_INPUT]: 'none',
+  [Op.GLOBAL_AVG_POOL_BACKWARD]: 'none', [Op.CONV2D_UPDATE]: 'none', [Op.DEPTHWISE_CONV2D_UPDATE]: 'none',
+  [Op.FULLY_CONNECTED_UPDATE]: 'none', [Op.BIAS_UPDATE]: 'none',
 };
 
 const count = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);

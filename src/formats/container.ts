@@ -104,6 +104,7 @@ function encodeTensors(tensors: TensorRecord[]): Uint8Array {
     v.setFloat32(r + 28, t.scale, true);
     v.setInt32(r + 32, t.zeroPoint, true);
     v.setUint16(r + 36, t.channelScales, true);
+    v.setUint16(r + 38, t.init === undefined ? 0 : t.init + 1, true);
   });
   return out;
 }
@@ -117,7 +118,7 @@ function encodeOps(ops: OpRecord[]): Uint8Array {
     if (op.params.length > OP_PARAM_COUNT) throw new ContainerError(Status.BAD_OP, r + 16, `op ${i} has ${op.params.length} params, at most ${OP_PARAM_COUNT}`);
     v.setUint8(r, op.op);
     v.setUint8(r + 1, op.inputs.length);
-    v.setUint8(r + 2, 1);
+    v.setUint8(r + 2, OP_RULES[op.op]?.noOutput ? 0 : 1);
     for (let s = 0; s < OP_MAX_INPUTS; s++) v.setUint16(r + 4 + 2 * s, s < op.inputs.length ? op.inputs[s] : NO_TENSOR, true);
     v.setUint16(r + 12, op.output, true);
     v.setUint16(r + 14, op.scratch, true);
@@ -282,7 +283,14 @@ class Checker {
         const s = this.tensorAt(cs);
         if (this.u8(s) !== DType.FLOAT32 || this.u8(s + 2) !== Storage.CONST) bad(36, `channelScales tensor ${cs} is not a CONST FLOAT32 tensor`);
       }
-      if (this.u16(r + 38) !== 0) bad(38, 'reserved field must be 0');
+      const init = this.u16(r + 38);
+      if (init !== 0) {
+        const src = init - 1;
+        if (storage !== Storage.ARENA || category !== Category.TRAINABLE) bad(38, 'init is set but the tensor is not an ARENA TRAINABLE tensor');
+        if (src >= this.tensorCount) bad(38, `init names tensor ${src}, not below tensorCount ${this.tensorCount}`);
+        const s = this.tensorAt(src);
+        if (this.u8(s + 2) !== Storage.CONST || this.u8(s) !== dtype || this.u32(s + 24) !== bytes) bad(38, `init tensor ${src} is not a CONST ${DType[dtype]} tensor of ${bytes} B`);
+      }
     }
   }
 
@@ -303,6 +311,8 @@ class Checker {
       list.push(t);
       if (i < ni) this.first[t] = this.last[t] = 0;
     }
+    // trainable tensors initialised at load are live from the first step to the last
+    for (let t = 0; t < this.tensorCount; t++) if (this.u16(this.tensorAt(t) + 38) !== 0) this.first[t] = this.last[t] = 0;
   }
 
   checkOps(): void {
@@ -317,7 +327,8 @@ class Checker {
     const rule = OP_RULES[code as Op];
     const name = Op[code];
     if (this.u8(o + 1) !== rule.inputs.length) bad(o + 1, `${name} takes ${rule.inputs.length} inputs, record says ${this.u8(o + 1)}`);
-    if (this.u8(o + 2) !== 1) bad(o + 2, `nOutputs is ${this.u8(o + 2)}, must be 1`);
+    const nOutputs = rule.noOutput ? 0 : 1;
+    if (this.u8(o + 2) !== nOutputs) bad(o + 2, `nOutputs is ${this.u8(o + 2)}, ${name} has ${nOutputs}`);
     if (this.u8(o + 3) !== 0) bad(o + 3, 'reserved field must be 0');
     const ids: number[] = [];
     for (let s = 0; s < OP_MAX_INPUTS; s++) {
@@ -335,15 +346,20 @@ class Checker {
       const storage = this.u8(r + 2);
       if (slot.constOnly && storage !== Storage.CONST) bad(at, `${name} input ${slot.name} (tensor ${t}) must be CONST`);
       if (storage === Storage.ARENA && this.first[t] < 0) bad(at, `${name} reads tensor ${t} before any op writes it (and it is no graph input)`);
+      if (rule.updates?.includes(s) && (storage !== Storage.ARENA || this.u8(r + 3) !== Category.TRAINABLE)) bad(at, `${name} updates ${slot.name} (tensor ${t}) in place: it must be an ARENA TRAINABLE tensor`);
     }
     const oa = o + 12;
     const out = this.u16(oa);
-    if (out >= this.tensorCount) bad(oa, `output is tensor ${out}, not below tensorCount ${this.tensorCount}`);
-    const ro = this.tensorAt(out);
-    if (this.u8(ro + 2) !== Storage.ARENA || this.u8(ro + 3) === Category.SCRATCH) bad(oa, `output tensor ${out} is not a non-scratch ARENA tensor`);
-    if (this.first[out] >= 0) bad(oa, `output tensor ${out} is already written (by an earlier op or as a graph input)`);
-    const outDtype = rule.output === 0 ? this.u8(this.tensorAt(ids[0])) : rule.output;
-    if (this.u8(ro) !== outDtype) bad(oa, `${name} output (tensor ${out}) is ${DType[this.u8(ro)]}, must be ${DType[outDtype]}`);
+    if (rule.noOutput) {
+      if (out !== NO_TENSOR) bad(oa, `${name} writes no output tensor (it updates its inputs); the field must be 0xFFFF, is ${out}`);
+    } else {
+      if (out >= this.tensorCount) bad(oa, `output is tensor ${out}, not below tensorCount ${this.tensorCount}`);
+      const ro = this.tensorAt(out);
+      if (this.u8(ro + 2) !== Storage.ARENA || this.u8(ro + 3) === Category.SCRATCH) bad(oa, `output tensor ${out} is not a non-scratch ARENA tensor`);
+      if (this.first[out] >= 0) bad(oa, `output tensor ${out} is already written (by an earlier op or as a graph input)`);
+      const outDtype = rule.output === 0 ? this.u8(this.tensorAt(ids[0])) : rule.output;
+      if (this.u8(ro) !== outDtype) bad(oa, `${name} output (tensor ${out}) is ${DType[this.u8(ro)]}, must be ${DType[outDtype]}`);
+    }
     const sa = o + 14;
     const scratch = this.u16(sa);
     if (scratch !== NO_TENSOR) {
@@ -363,6 +379,7 @@ class Checker {
         const at = this.sec(Section.DATA).offset + this.u32(this.tensorAt(t) + 20) + 4 * i;
         return [this.i32(at), at];
       },
+      channelScales: (t) => this.u16(this.tensorAt(t) + 36),
       constBytes: (t) => {
         const at = this.sec(Section.DATA).offset + this.u32(this.tensorAt(t) + 20);
         return [this.bytes.subarray(at, at + this.u32(this.tensorAt(t) + 24)), at];
@@ -371,8 +388,7 @@ class Checker {
     checkOpParams(view, (at, msg) => bad(at, msg));
     checkOpShapes(view, (at, msg) => bad(at, msg));
     // lifetimes: written at k, read through k, scratch live only at the steps using it
-    this.first[out] = k;
-    this.last[out] = k;
+    if (!rule.noOutput) this.first[out] = this.last[out] = k;
     for (let s = 0; s < rule.inputs.length; s++) {
       const t = ids[s];
       if (t !== NO_TENSOR && this.u8(this.tensorAt(t) + 2) === Storage.ARENA) this.last[t] = k;
@@ -384,6 +400,7 @@ class Checker {
   }
 
   checkLifetimes(): void {
+    for (let t = 0; t < this.tensorCount; t++) if (this.u16(this.tensorAt(t) + 38) !== 0) this.last[t] = this.opCount - 1;
     const at = this.sec(Section.PLAN).offset + PLAN_HEADER_BYTES + 2 * this.planInputs.length;
     this.planOutputs.forEach((t, i) => {
       if (this.first[t] < 0 || this.planInputs.includes(t)) fail(Status.BAD_PLAN, at + 2 * i, `graph output ${i} (tensor ${t}) is written by no op`);
@@ -434,6 +451,7 @@ class Checker {
         dtype: this.u8(r), shape: Array.from({ length: rank }, (_, d) => this.u32(r + 4 + 4 * d)),
         storage: this.u8(r + 2), category: this.u8(r + 3), offset: this.u32(r + 20), bytes: this.u32(r + 24),
         scale: this.f32(r + 28), zeroPoint: this.i32(r + 32), channelScales: this.u16(r + 36),
+        ...(this.u16(r + 38) !== 0 ? { init: this.u16(r + 38) - 1 } : {}),
       });
     }
     const ops: OpRecord[] = [];

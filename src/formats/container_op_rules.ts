@@ -34,6 +34,10 @@ export enum Param {
   SOFTMAX_SHIFT = 10,
   /** SOFTMAX diffMin, <= 0. */
   DIFF_MIN = 11,
+  /** An f32 bit pattern (learning rate, input scale): finite and > 0. */
+  POSITIVE_F32 = 12,
+  /** Rounding of a parameter update: 0 stochastic, 1 nearest. */
+  ROUNDING = 13,
 }
 
 export interface SlotRule {
@@ -54,6 +58,10 @@ export interface OpRule {
   params: Param[];
   /** The output may take the buffer of an input that dies at this op. */
   inPlace?: boolean;
+  /** The op writes no output tensor (nOutputs 0, output 0xFFFF): it updates `updates` in place. */
+  noOutput?: boolean;
+  /** Input slots the op updates in place: ARENA tensors of category TRAINABLE. */
+  updates?: number[];
 }
 
 const x8: SlotRule = { name: 'x', dtype: DType.INT8 };
@@ -65,7 +73,13 @@ const convInputs: SlotRule[] = [
 ];
 /** Sparse ops take a group-sparse weight blob (docs/sparse.md) where dense ones take the filter. */
 const sparseInputs: SlotRule[] = [x8, { name: 'w', dtype: DType.UINT8, constOnly: true }, convInputs[2], convInputs[3]];
-const { STRIDE, PAD, ACT_MIN, ACT_MAX, FILTER, MULTIPLIER, SHIFT, UNUSED } = Param;
+const { STRIDE, PAD, ACT_MIN, ACT_MAX, FILTER, MULTIPLIER, SHIFT, UNUSED, POSITIVE_F32, ROUNDING } = Param;
+const g32: SlotRule = { name: 'dy', dtype: DType.FLOAT32 };
+const w8: SlotRule = { name: 'w', dtype: DType.INT8 };
+const lossInputs: SlotRule[] = [{ name: 'logits', dtype: DType.INT8 }, { name: 'label', dtype: DType.INT32 }];
+/** Output channels an update touches: CONST int32 [n], strictly ascending, each below the channel count. */
+const selectedSlot: SlotRule = { name: 'selected', dtype: DType.INT32, constOnly: true };
+const updateInputs: SlotRule[] = [x8, g32, w8, selectedSlot];
 const convParams = [STRIDE, STRIDE, PAD, PAD, ACT_MIN, ACT_MAX];
 const poolParams = [FILTER, FILTER, STRIDE, STRIDE, PAD, PAD, ACT_MIN, ACT_MAX];
 
@@ -87,6 +101,22 @@ export const OP_RULES: Record<Op, OpRule> = {
   [Op.DEQUANTIZE]: { inputs: [x8], output: DType.FLOAT32, params: [] },
   [Op.SPARSE_CONV1X1]: { inputs: sparseInputs, output: DType.INT8, params: [UNUSED, UNUSED, UNUSED, UNUSED, ACT_MIN, ACT_MAX] },
   [Op.SPARSE_FULLY_CONNECTED]: { inputs: sparseInputs, output: DType.INT8, params: [UNUSED, UNUSED, UNUSED, UNUSED, ACT_MIN, ACT_MAX] },
+  // train-step ops (docs/format.md "Train-step ops")
+  [Op.RELU_MASK]: { inputs: [{ name: 'y', dtype: DType.INT8 }], output: DType.UINT8, params: [ACT_MIN, ACT_MAX] },
+  [Op.APPLY_MASK]: { inputs: [g32, { name: 'mask', dtype: DType.UINT8 }], output: 0, params: [], inPlace: true },
+  [Op.SOFTMAX_CE_LOSS]: { inputs: lossInputs, output: DType.FLOAT32, params: [] },
+  [Op.SOFTMAX_CE_GRAD]: { inputs: lossInputs, output: DType.FLOAT32, params: [] },
+  [Op.CONV2D_BACKWARD_INPUT]: { inputs: [g32, w8], output: DType.FLOAT32, params: [STRIDE, STRIDE, PAD, PAD] },
+  [Op.DEPTHWISE_CONV2D_BACKWARD_INPUT]: { inputs: [g32, w8], output: DType.FLOAT32, params: [STRIDE, STRIDE, PAD, PAD] },
+  [Op.FULLY_CONNECTED_BACKWARD_INPUT]: { inputs: [g32, w8], output: DType.FLOAT32, params: [] },
+  [Op.GLOBAL_AVG_POOL_BACKWARD]: { inputs: [g32], output: DType.FLOAT32, params: [] },
+  [Op.CONV2D_UPDATE]: { inputs: updateInputs, output: 0, noOutput: true, updates: [2], params: [STRIDE, STRIDE, PAD, PAD, POSITIVE_F32, ROUNDING] },
+  [Op.DEPTHWISE_CONV2D_UPDATE]: { inputs: updateInputs, output: 0, noOutput: true, updates: [2], params: [STRIDE, STRIDE, PAD, PAD, POSITIVE_F32, ROUNDING] },
+  [Op.FULLY_CONNECTED_UPDATE]: { inputs: updateInputs, output: 0, noOutput: true, updates: [2], params: [UNUSED, UNUSED, UNUSED, UNUSED, POSITIVE_F32, ROUNDING] },
+  [Op.BIAS_UPDATE]: {
+    inputs: [g32, { name: 'b', dtype: DType.INT32 }, selectedSlot, { name: 'scales', dtype: DType.FLOAT32, constOnly: true }],
+    output: 0, noOutput: true, updates: [1], params: [POSITIVE_F32, POSITIVE_F32, ROUNDING],
+  },
 };
 
 /** Read access to one op record and the tensors it names (all indices already checked). */
@@ -108,11 +138,25 @@ export interface OpView {
   constI32(t: number, i: number): [number, number];
   /** The bytes of a CONST tensor and their file offset. */
   constBytes(t: number): [Uint8Array, number];
+  /** The tensor's channelScales field (0xFFFF: none). */
+  channelScales(t: number): number;
 }
 
 export type Fail = (offset: number, message: string) => never;
 
 const inRange = (v: number, lo: number, hi: number): boolean => v >= lo && v <= hi;
+/** The f32 whose bit pattern is the i32 `bits`. */
+export function f32FromBits(bits: number): number {
+  return new Float32Array(Int32Array.of(bits).buffer)[0];
+}
+/** The i32 bit pattern of `x` rounded to f32 (how learning rates and scales sit in params). */
+export function f32Bits(x: number): number {
+  return new Int32Array(Float32Array.of(x).buffer)[0];
+}
+const positiveF32 = (bits: number): boolean => {
+  const f = f32FromBits(bits);
+  return Number.isFinite(f) && f > 0;
+};
 const Q31_MIN = 0x40000000, I32_MAX = 0x7fffffff;
 
 /** Checks params 0..11 in order against the op's row. */
@@ -134,6 +178,8 @@ export function checkOpParams(v: OpView, bad: Fail): void {
       p >= Q31_MIN, // SOFTMAX_MULTIPLIER
       inRange(p, 0, 31), // SOFTMAX_SHIFT
       p <= 0, // DIFF_MIN
+      positiveF32(p), // POSITIVE_F32
+      p === 0 || p === 1, // ROUNDING
     ][kind];
     if (!ok) bad(v.record + 16 + 4 * i, `param ${i} (${Param[kind]}) = ${p} is out of range`);
   }
@@ -234,6 +280,106 @@ export function checkOpShapes(v: OpView, bad: Fail): void {
       need(v.scale(x) > 0, slot(0), 'DEQUANTIZE input needs a scale > 0');
       need(v.rank(v.output) === v.rank(x) && eq(od, xd), outAt, 'output must have the shape of x');
       return;
+    default:
+      checkTrainOpShapes(v, need, slot, outAt);
+  }
+}
+
+type Need = (cond: boolean, at: number, msg: string) => void;
+
+/** Train-step ops (codes RELU_MASK and up), in the order the device checks them. */
+function checkTrainOpShapes(v: OpView, need: Need, slot: (s: number) => number, outAt: number): void {
+  const [a, b, c, d] = v.ids;
+  const ad = v.dims(a), od = v.dims(v.output);
+  /** The filter's per-channel scales exist and hold `channels` values. */
+  const scalesOf = (w: number, channels: number, at: number): void => {
+    const cs = v.channelScales(w);
+    need(cs !== 0xffff && elements(v.dims(cs)) === channels, at, `filter (tensor ${w}) needs channelScales with ${channels} values`);
+  };
+  switch (v.op) {
+    case Op.RELU_MASK:
+      need(v.rank(v.output) === 1 && od[0] === Math.ceil(elements(ad) / 8), outAt, `mask [${od}] must be [${Math.ceil(elements(ad) / 8)}] (1 bit per element of y)`);
+      return;
+    case Op.APPLY_MASK:
+      need(v.rank(b) === 1 && v.dims(b)[0] === Math.ceil(elements(ad) / 8), slot(1), `mask must be [${Math.ceil(elements(ad) / 8)}]`);
+      need(v.rank(v.output) === v.rank(a) && eq(od, ad), outAt, 'output must have the shape of dy');
+      return;
+    case Op.SOFTMAX_CE_LOSS: case Op.SOFTMAX_CE_GRAD:
+      need(v.rank(a) === 2 && ad[0] === 1 && v.scale(a) > 0, slot(0), `logits [${ad.slice(0, 2)}] must be [1, classes] with a scale > 0`);
+      need(v.rank(b) === 1 && v.dims(b)[0] === 1, slot(1), 'label must be [1]');
+      if (v.op === Op.SOFTMAX_CE_LOSS) need(v.rank(v.output) === 1 && od[0] === 1, outAt, 'loss must be [1]');
+      else need(v.rank(v.output) === 2 && eq(od, ad), outAt, 'gradient must have the shape of the logits');
+      return;
+    case Op.CONV2D_BACKWARD_INPUT: case Op.DEPTHWISE_CONV2D_BACKWARD_INPUT: {
+      const wd = v.dims(b);
+      const dw = v.op === Op.DEPTHWISE_CONV2D_BACKWARD_INPUT;
+      const outC = dw ? wd[3] : wd[0];
+      need(v.rank(a) === 4 && ad[0] === 1 && ad[3] === outC, slot(0), `dy [${ad}] must be [1,H,W,${outC}]`);
+      need(v.rank(b) === 4 && (!dw || wd[0] === 1), slot(1), `w [${wd}] must be ${dw ? '[1,kH,kW,C]' : '[Co,kH,kW,Ci]'}`);
+      scalesOf(b, outC, slot(1));
+      need(v.rank(v.output) === 4 && od[0] === 1 && od[3] === wd[3] && spatialOk(od[1], wd[1], v.param(0), v.param(2), ad[1]) && spatialOk(od[2], wd[2], v.param(1), v.param(3), ad[2]),
+        outAt, `dx [${od}] is not an input that gives dy [${ad}] with w [${wd}] and the stride/pad params`);
+      return;
+    }
+    case Op.FULLY_CONNECTED_BACKWARD_INPUT: {
+      const wd = v.dims(b);
+      need(denseRows(v, b), slot(1), `w [${wd}] must be [Co, Ci] or [Co,1,1,Ci]`);
+      const outC = wd[0], inC = wd[v.rank(b) - 1];
+      need(ad[v.rank(a) - 1] === outC, slot(0), `dy [${ad}] must end in ${outC} channels`);
+      scalesOf(b, outC, slot(1));
+      need(elements(od) === (elements(ad) / outC) * inC, outAt, `dx [${od}] must hold ${(elements(ad) / outC) * inC} values (${inC} per row of dy)`);
+      return;
+    }
+    case Op.GLOBAL_AVG_POOL_BACKWARD:
+      need(v.rank(v.output) === 4 && od[0] === 1 && elements(ad) === od[3], outAt, `dx [${od}] must be [1,H,W,${elements(ad)}]`);
+      return;
+    case Op.CONV2D_UPDATE: case Op.DEPTHWISE_CONV2D_UPDATE: case Op.FULLY_CONNECTED_UPDATE: {
+      const gd = v.dims(b), wd = v.dims(c);
+      let outC: number;
+      if (v.op === Op.FULLY_CONNECTED_UPDATE) {
+        need(denseRows(v, c), slot(2), `w [${wd}] must be [Co, Ci] or [Co,1,1,Ci]`);
+        outC = wd[0];
+        const inC = wd[v.rank(c) - 1];
+        need(elements(ad) % inC === 0, slot(0), `x [${ad}] does not split into rows of ${inC}`);
+        need(gd[v.rank(b) - 1] === outC && elements(gd) === (elements(ad) / inC) * outC, slot(1), `dy [${gd}] must be ${elements(ad) / inC} rows of ${outC}`);
+      } else {
+        const dw = v.op === Op.DEPTHWISE_CONV2D_UPDATE;
+        outC = dw ? wd[3] : wd[0];
+        need(v.rank(a) === 4 && ad[0] === 1, slot(0), `x [${ad}] must be [1,H,W,C]`);
+        need(v.rank(c) === 4 && wd[3] === ad[3] && (!dw || wd[0] === 1), slot(2), `w [${wd}] must be ${dw ? `[1,kH,kW,${ad[3]}]` : `[Co,kH,kW,${ad[3]}]`}`);
+        need(v.rank(b) === 4 && gd[0] === 1 && gd[3] === outC && spatialOk(ad[1], wd[1], v.param(0), v.param(2), gd[1]) && spatialOk(ad[2], wd[2], v.param(1), v.param(3), gd[2]),
+          slot(1), `dy [${gd}] does not follow from x [${ad}], w [${wd}] and the stride/pad params`);
+      }
+      scalesOf(c, outC, slot(2));
+      checkSelected(v, d, outC, slot(3), need);
+      return;
+    }
+    case Op.BIAS_UPDATE: {
+      const C = v.dims(b)[0];
+      need(v.rank(b) === 1, slot(1), 'b must be rank 1 [C]');
+      need(ad[v.rank(a) - 1] === C, slot(0), `dy [${ad}] must end in ${C} channels`);
+      checkSelected(v, c, C, slot(2), need);
+      need(v.rank(d) === 1 && v.dims(d)[0] === C, slot(3), `scales must be [${C}]`);
+      return;
+    }
+  }
+}
+
+/** A 1x1 or fully connected filter: [Co, Ci] or [Co,1,1,Ci]. */
+function denseRows(v: OpView, w: number): boolean {
+  const wd = v.dims(w);
+  return v.rank(w) === 2 || (v.rank(w) === 4 && wd[1] === 1 && wd[2] === 1);
+}
+
+/** A channel list: rank 1, at most `channels` entries, strictly ascending, each in [0, channels). */
+function checkSelected(v: OpView, t: number, channels: number, at: number, need: Need): void {
+  const n = v.dims(t)[0];
+  need(v.rank(t) === 1 && n <= channels, at, `selected [${v.dims(t)}] must list at most ${channels} channels`);
+  let previous = -1;
+  for (let i = 0; i < n; i++) {
+    const [ch, chAt] = v.constI32(t, i);
+    need(ch > previous && ch < channels, chAt, `selected[${i}] = ${ch} is not above ${previous} and below ${channels}`);
+    previous = ch;
   }
 }
 
@@ -253,7 +399,8 @@ export const OP_TABLE_ROW_BYTES = 24;
 /**
  * OP_RULES as the device stores them, one row per op value (row 0 unused):
  * 0 nInputs, 1 output dtype (0: as input 0), 2 optional-slot mask, 3 CONST-slot mask,
- * 4..7 slot dtypes (0: any), 8 in-place allowed, 9..11 zero, 12..23 Param per param index.
+ * 4..7 slot dtypes (0: any), 8 in-place allowed, 9 no output, 10 updated-slot mask, 11 zero,
+ * 12..23 Param per param index.
  */
 export function encodeOpTable(): number[][] {
   const rows: number[][] = [];
@@ -269,6 +416,8 @@ export function encodeOpTable(): number[][] {
         row[4 + i] = s.dtype;
       });
       row[8] = rule.inPlace ? 1 : 0;
+      row[9] = rule.noOutput ? 1 : 0;
+      for (const u of rule.updates ?? []) row[10] |= 1 << u;
       rule.params.forEach((p, i) => (row[12 + i] = p));
     }
     rows.push(row);

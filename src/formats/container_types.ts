@@ -19,6 +19,11 @@ export interface TensorRecord {
   zeroPoint: number;
   /** Index of a CONST FLOAT32 [C] tensor of per-channel scales, or NO_TENSOR. */
   channelScales: number;
+  /**
+   * ARENA TRAINABLE tensors only: index of the CONST tensor (same dtype and bytes) copied into
+   * this buffer once at load; the buffer is then live for the whole schedule of every run.
+   */
+  init?: number;
 }
 
 export interface OpRecord {

@@ -80,8 +80,33 @@ export enum Op {
   SPARSE_CONV1X1 = 13,
   /** FULLY_CONNECTED with group-sparse weights. */
   SPARSE_FULLY_CONNECTED = 14,
+  // ---- train-step ops (docs/format.md "Train-step ops", docs/training.md) ----
+  /** 1-bit mask of an int8 output: bit = actMin < y < actMax (saved for the clamp's backward). */
+  RELU_MASK = 15,
+  /** dy *= mask, in place: dL/d(output) -> dL/d(pre-clamp output). */
+  APPLY_MASK = 16,
+  /** Softmax cross-entropy of int8 logits and an int32 label: the loss value, f32 [1]. */
+  SOFTMAX_CE_LOSS = 17,
+  /** Its gradient dL/dlogits = softmax - onehot, f32. */
+  SOFTMAX_CE_GRAD = 18,
+  /** dL/dx of CONV2D from dL/dy (f32) and the int8 filter. */
+  CONV2D_BACKWARD_INPUT = 19,
+  /** dL/dx of DEPTHWISE_CONV2D. */
+  DEPTHWISE_CONV2D_BACKWARD_INPUT = 20,
+  /** dL/dx of FULLY_CONNECTED and of CONV1X1 (rows = pixels). */
+  FULLY_CONNECTED_BACKWARD_INPUT = 21,
+  /** dL/dx of GLOBAL_AVG_POOL. */
+  GLOBAL_AVG_POOL_BACKWARD = 22,
+  /** Weight gradient + QAS + SGD of CONV2D, in place, for listed output channels. No output. */
+  CONV2D_UPDATE = 23,
+  /** As CONV2D_UPDATE for DEPTHWISE_CONV2D (listed channels). */
+  DEPTHWISE_CONV2D_UPDATE = 24,
+  /** As CONV2D_UPDATE for FULLY_CONNECTED and CONV1X1. */
+  FULLY_CONNECTED_UPDATE = 25,
+  /** Bias gradient + QAS + SGD of any conv/fc layer, in place, for listed output channels. No output. */
+  BIAS_UPDATE = 26,
 }
-export const OP_COUNT = 15;
+export const OP_COUNT = 27;
 
 /** Device status codes. 0 is success; every failure has its own code. */
 export enum Status {

@@ -46,9 +46,11 @@ export const LIFETIME_BYTES: u32 = 4;
 // (test/container.test.ts checks that the two agree byte for byte).
 const P_UNUSED: u8 = 0, P_STRIDE: u8 = 1, P_PAD: u8 = 2, P_ACT_MIN: u8 = 3, P_ACT_MAX: u8 = 4, P_FILTER: u8 = 5;
 const P_LEFT_SHIFT: u8 = 6, P_MULTIPLIER: u8 = 7, P_SHIFT: u8 = 8, P_SOFTMAX_MULTIPLIER: u8 = 9, P_SOFTMAX_SHIFT: u8 = 10, P_DIFF_MIN: u8 = 11;
+const P_POSITIVE_F32: u8 = 12, P_ROUNDING: u8 = 13;
 const ROW: u32 = 24;
 // Row: 0 nInputs, 1 output dtype (0: as input 0), 2 optional-slot mask, 3 CONST-slot mask,
-// 4..7 slot dtypes (0: any), 8 in-place allowed, 9..11 zero, 12..23 param kinds.
+// 4..7 slot dtypes (0: any), 8 in-place allowed, 9 no output (updates in place),
+// 10 updated-slot mask (ARENA TRAINABLE), 11 zero, 12..23 param kinds.
 const OP_TABLE = memory.data<u8>([
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // (none)
   4, 1, 4, 8, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 2, 2, 3, 4, 0, 0, 0, 0, 0, 0, // CONV2D
@@ -65,6 +67,18 @@ const OP_TABLE = memory.data<u8>([
   1, 3, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // DEQUANTIZE
   4, 1, 4, 10, 1, 4, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0, 3, 4, 0, 0, 0, 0, 0, 0, // SPARSE_CONV1X1
   4, 1, 4, 10, 1, 4, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0, 3, 4, 0, 0, 0, 0, 0, 0, // SPARSE_FULLY_CONNECTED
+  1, 4, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // RELU_MASK
+  2, 0, 0, 0, 3, 4, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // APPLY_MASK
+  2, 3, 0, 0, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // SOFTMAX_CE_LOSS
+  2, 3, 0, 0, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // SOFTMAX_CE_GRAD
+  2, 3, 0, 0, 3, 1, 0, 0, 0, 0, 0, 0, 1, 1, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0, // CONV2D_BACKWARD_INPUT
+  2, 3, 0, 0, 3, 1, 0, 0, 0, 0, 0, 0, 1, 1, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0, // DEPTHWISE_CONV2D_BACKWARD_INPUT
+  2, 3, 0, 0, 3, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // FULLY_CONNECTED_BACKWARD_INPUT
+  1, 3, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // GLOBAL_AVG_POOL_BACKWARD
+  4, 0, 0, 8, 1, 3, 1, 2, 0, 1, 4, 0, 1, 1, 2, 2, 12, 13, 0, 0, 0, 0, 0, 0, // CONV2D_UPDATE
+  4, 0, 0, 8, 1, 3, 1, 2, 0, 1, 4, 0, 1, 1, 2, 2, 12, 13, 0, 0, 0, 0, 0, 0, // DEPTHWISE_CONV2D_UPDATE
+  4, 0, 0, 8, 1, 3, 1, 2, 0, 1, 4, 0, 0, 0, 0, 0, 12, 13, 0, 0, 0, 0, 0, 0, // FULLY_CONNECTED_UPDATE
+  4, 0, 0, 12, 3, 2, 2, 3, 0, 1, 2, 0, 12, 12, 13, 0, 0, 0, 0, 0, 0, 0, 0, 0, // BIAS_UPDATE
 ]);
 
 // ---------------------------------------------------------------------------------------
@@ -248,7 +262,14 @@ function checkTensors(): Status {
       const s = tensorAt(cs);
       if (u8At(s) != DType.FLOAT32 || u8At(s + 2) != Storage.CONST) return fail(Status.BAD_TENSOR, r + 36);
     }
-    if (u16At(r + 38) != 0) return fail(Status.BAD_TENSOR, r + 38);
+    const init = u16At(r + 38);
+    if (init != 0) {
+      const src = init - 1;
+      if (storage != Storage.ARENA || category != Category.TRAINABLE) return fail(Status.BAD_TENSOR, r + 38);
+      if (src >= count) return fail(Status.BAD_TENSOR, r + 38);
+      const s = tensorAt(src);
+      if (u8At(s + 2) != Storage.CONST || u8At(s) != dtype || <u64>u32At(s + 24) != bytes) return fail(Status.BAD_TENSOR, r + 38);
+    }
   }
   tensorCount = count;
   return Status.OK;
@@ -279,6 +300,13 @@ function checkPlanIndices(): Status {
       setLast(t, 0);
     }
   }
+  // trainable tensors initialised at load are live from the first step to the last
+  for (let t: u32 = 0; t < tensorCount; t++) {
+    if (tensorInitIndex(t) != NO_TENSOR) {
+      setFirst(t, 0);
+      setLast(t, 0);
+    }
+  }
   return Status.OK;
 }
 
@@ -302,7 +330,8 @@ function checkOp(k: u32): Status {
   const row = rowAt(code);
   const nInputs = <u32>load<u8>(row);
   if (u8At(o + 1) != nInputs) return fail(Status.BAD_OP, o + 1);
-  if (u8At(o + 2) != 1) return fail(Status.BAD_OP, o + 2);
+  const noOutput = load<u8>(row + 9) != 0;
+  if (u8At(o + 2) != (noOutput ? 0 : 1)) return fail(Status.BAD_OP, o + 2);
   if (u8At(o + 3) != 0) return fail(Status.BAD_OP, o + 3);
   for (let s: u32 = 0; s < OP_MAX_INPUTS; s++) {
     const at = o + 4 + 2 * s;
@@ -319,16 +348,21 @@ function checkOp(k: u32): Status {
     const storage = u8At(r + 2);
     if ((<u32>load<u8>(row + 3) >> s) & 1 && storage != Storage.CONST) return fail(Status.BAD_OP, at);
     if (storage == Storage.ARENA && firstStep(t) == NO_STEP) return fail(Status.BAD_OP, at);
+    if ((<u32>load<u8>(row + 10) >> s) & 1 && (storage != Storage.ARENA || u8At(r + 3) != Category.TRAINABLE)) return fail(Status.BAD_OP, at);
   }
   const oa = o + 12;
   const out = u16At(oa);
-  if (out >= tensorCount) return fail(Status.BAD_OP, oa);
-  const ro = tensorAt(out);
-  if (u8At(ro + 2) != Storage.ARENA || u8At(ro + 3) == Category.SCRATCH) return fail(Status.BAD_OP, oa);
-  if (firstStep(out) != NO_STEP) return fail(Status.BAD_OP, oa);
-  let outDtype = <u32>load<u8>(row + 1);
-  if (outDtype == 0) outDtype = u8At(tensorAt(u16At(o + 4)));
-  if (u8At(ro) != outDtype) return fail(Status.BAD_OP, oa);
+  if (noOutput) {
+    if (out != NO_TENSOR) return fail(Status.BAD_OP, oa);
+  } else {
+    if (out >= tensorCount) return fail(Status.BAD_OP, oa);
+    const ro = tensorAt(out);
+    if (u8At(ro + 2) != Storage.ARENA || u8At(ro + 3) == Category.SCRATCH) return fail(Status.BAD_OP, oa);
+    if (firstStep(out) != NO_STEP) return fail(Status.BAD_OP, oa);
+    let outDtype = <u32>load<u8>(row + 1);
+    if (outDtype == 0) outDtype = u8At(tensorAt(u16At(o + 4)));
+    if (u8At(ro) != outDtype) return fail(Status.BAD_OP, oa);
+  }
   const sa = o + 14;
   const scratch = u16At(sa);
   if (scratch != NO_TENSOR) {
@@ -339,8 +373,10 @@ function checkOp(k: u32): Status {
   let s = checkOpParams(o, row);
   if (s == Status.OK) s = checkOpShapes(code, o);
   if (s != Status.OK) return s;
-  setFirst(out, k);
-  setLast(out, k);
+  if (!noOutput) {
+    setFirst(out, k);
+    setLast(out, k);
+  }
   for (let i: u32 = 0; i < nInputs; i++) {
     const t = u16At(o + 4 + 2 * i);
     if (t != NO_TENSOR && isArena(t)) setLast(t, k);
@@ -366,6 +402,11 @@ function paramOk(kind: u32, p: i32, previous: i32): bool {
     case P_SOFTMAX_MULTIPLIER: return p >= Q31_MIN;
     case P_SOFTMAX_SHIFT: return p >= 0 && p <= 31;
     case P_DIFF_MIN: return p <= 0;
+    case P_POSITIVE_F32: {
+      const f = reinterpret<f32>(p);
+      return isFinite<f32>(f) && f > 0;
+    }
+    case P_ROUNDING: return p == 0 || p == 1;
   }
   return false;
 }
@@ -497,6 +538,110 @@ function checkOpShapes(code: u32, o: u32): Status {
       if (!sameShape(out, x)) return fail(Status.BAD_OP, outAt);
       break;
     }
+    default: return checkTrainOpShapes(code, o);
+  }
+  return Status.OK;
+}
+
+/** Last dim of a tensor. */
+function lastDim(t: u32): u32 { return dim(t, rankOf(t) - 1); }
+/** A 1x1 or fully connected filter: [Co, Ci] or [Co,1,1,Ci]. */
+function denseRows(w: u32): bool { return rankOf(w) == 2 || (rankOf(w) == 4 && dim(w, 1) == 1 && dim(w, 2) == 1); }
+/** The filter's per-channel scales exist and hold `channels` values. */
+function hasScales(w: u32, channels: u32): bool {
+  const cs = u16At(tensorAt(w) + 36);
+  return cs != NO_TENSOR && elementsOf(cs) == <u64>channels;
+}
+
+/** A channel list: rank 1, at most `channels` entries, strictly ascending, each below `channels`. */
+function checkSelected(t: u32, channels: u32, at: u32): Status {
+  const n = dim(t, 0);
+  if (rankOf(t) != 1 || n > channels) return fail(Status.BAD_OP, at);
+  const list = sectionOffset(Section.DATA) + u32At(tensorAt(t) + 20); // inside DATA: its record was checked
+  let previous: i32 = -1;
+  for (let i: u32 = 0; i < n; i++) {
+    const c = i32At(list + 4 * i);
+    if (c <= previous || c >= <i32>channels) return fail(Status.BAD_OP, list + 4 * i);
+    previous = c;
+  }
+  return Status.OK;
+}
+
+/** Train-step ops (the host's checkTrainOpShapes, same order). */
+function checkTrainOpShapes(code: u32, o: u32): Status {
+  const a = u16At(o + 4), b = u16At(o + 6), c = u16At(o + 8), d = u16At(o + 10);
+  const out = u16At(o + 12);
+  const outAt = o + 12;
+  const param = o + 16;
+  switch (code) {
+    case Op.RELU_MASK: {
+      if (rankOf(out) != 1 || <u64>dim(out, 0) != (elementsOf(a) + 7) / 8) return fail(Status.BAD_OP, outAt);
+      break;
+    }
+    case Op.APPLY_MASK: {
+      if (rankOf(b) != 1 || <u64>dim(b, 0) != (elementsOf(a) + 7) / 8) return fail(Status.BAD_OP, o + 6);
+      if (!sameShape(out, a)) return fail(Status.BAD_OP, outAt);
+      break;
+    }
+    case Op.SOFTMAX_CE_LOSS: case Op.SOFTMAX_CE_GRAD: {
+      if (rankOf(a) != 2 || dim(a, 0) != 1 || !(scaleOf(a) > 0)) return fail(Status.BAD_OP, o + 4);
+      if (rankOf(b) != 1 || dim(b, 0) != 1) return fail(Status.BAD_OP, o + 6);
+      const outOk = code == Op.SOFTMAX_CE_LOSS ? rankOf(out) == 1 && dim(out, 0) == 1 : sameShape(out, a);
+      if (!outOk) return fail(Status.BAD_OP, outAt);
+      break;
+    }
+    case Op.CONV2D_BACKWARD_INPUT: case Op.DEPTHWISE_CONV2D_BACKWARD_INPUT: {
+      const dw = code == Op.DEPTHWISE_CONV2D_BACKWARD_INPUT;
+      const outC = dw ? dim(b, 3) : dim(b, 0);
+      if (rankOf(a) != 4 || dim(a, 0) != 1 || dim(a, 3) != outC) return fail(Status.BAD_OP, o + 4);
+      if (rankOf(b) != 4 || (dw && dim(b, 0) != 1)) return fail(Status.BAD_OP, o + 6);
+      if (!hasScales(b, outC)) return fail(Status.BAD_OP, o + 6);
+      if (rankOf(out) != 4 || dim(out, 0) != 1 || dim(out, 3) != dim(b, 3)
+        || !spatialOk(dim(out, 1), dim(b, 1), i32At(param), i32At(param + 8), dim(a, 1))
+        || !spatialOk(dim(out, 2), dim(b, 2), i32At(param + 4), i32At(param + 12), dim(a, 2))) return fail(Status.BAD_OP, outAt);
+      break;
+    }
+    case Op.FULLY_CONNECTED_BACKWARD_INPUT: {
+      if (!denseRows(b)) return fail(Status.BAD_OP, o + 6);
+      const outC = dim(b, 0), inC = lastDim(b);
+      if (lastDim(a) != outC) return fail(Status.BAD_OP, o + 4);
+      if (!hasScales(b, outC)) return fail(Status.BAD_OP, o + 6);
+      if (elementsOf(out) != (elementsOf(a) / outC) * inC) return fail(Status.BAD_OP, outAt);
+      break;
+    }
+    case Op.GLOBAL_AVG_POOL_BACKWARD: {
+      if (rankOf(out) != 4 || dim(out, 0) != 1 || elementsOf(a) != <u64>dim(out, 3)) return fail(Status.BAD_OP, outAt);
+      break;
+    }
+    case Op.CONV2D_UPDATE: case Op.DEPTHWISE_CONV2D_UPDATE: case Op.FULLY_CONNECTED_UPDATE: {
+      let outC: u32;
+      if (code == Op.FULLY_CONNECTED_UPDATE) {
+        if (!denseRows(c)) return fail(Status.BAD_OP, o + 8);
+        outC = dim(c, 0);
+        const inC = lastDim(c);
+        if (elementsOf(a) % inC != 0) return fail(Status.BAD_OP, o + 4);
+        if (lastDim(b) != outC || elementsOf(b) != (elementsOf(a) / inC) * outC) return fail(Status.BAD_OP, o + 6);
+      } else {
+        const dw = code == Op.DEPTHWISE_CONV2D_UPDATE;
+        outC = dw ? dim(c, 3) : dim(c, 0);
+        if (rankOf(a) != 4 || dim(a, 0) != 1) return fail(Status.BAD_OP, o + 4);
+        if (rankOf(c) != 4 || dim(c, 3) != dim(a, 3) || (dw && dim(c, 0) != 1)) return fail(Status.BAD_OP, o + 8);
+        if (rankOf(b) != 4 || dim(b, 0) != 1 || dim(b, 3) != outC
+          || !spatialOk(dim(a, 1), dim(c, 1), i32At(param), i32At(param + 8), dim(b, 1))
+          || !spatialOk(dim(a, 2), dim(c, 2), i32At(param + 4), i32At(param + 12), dim(b, 2))) return fail(Status.BAD_OP, o + 6);
+      }
+      if (!hasScales(c, outC)) return fail(Status.BAD_OP, o + 8);
+      return checkSelected(d, outC, o + 10);
+    }
+    case Op.BIAS_UPDATE: {
+      const channels = dim(b, 0);
+      if (rankOf(b) != 1) return fail(Status.BAD_OP, o + 6);
+      if (lastDim(a) != channels) return fail(Status.BAD_OP, o + 4);
+      const s = checkSelected(c, channels, o + 8);
+      if (s != Status.OK) return s;
+      if (rankOf(d) != 1 || dim(d, 0) != channels) return fail(Status.BAD_OP, o + 10);
+      break;
+    }
   }
   return Status.OK;
 }
@@ -504,6 +649,7 @@ function checkOpShapes(code: u32, o: u32): Status {
 // ---- lifetimes ------------------------------------------------------------------------
 
 function checkLifetimes(): Status {
+  for (let t: u32 = 0; t < tensorCount; t++) if (tensorInitIndex(t) != NO_TENSOR) setLast(t, opCount - 1);
   for (let i: u32 = 0; i < outputCount; i++) {
     const at = planIndexAt(inputCount + i);
     const t = u16At(at);
@@ -564,6 +710,13 @@ export function tensorOffset(t: u32): u32 { return u32At(tensorAt(t) + 20); }
 export function tensorBytes(t: u32): u32 { return u32At(tensorAt(t) + 24); }
 export function tensorScale(t: u32): f32 { return scaleOf(t); }
 export function tensorZeroPoint(t: u32): i32 { return zeroPointOf(t); }
+/** The CONST tensor a TRAINABLE tensor is initialised from at load, or NO_TENSOR. */
+export function tensorInitIndex(t: u32): u32 {
+  const init = u16At(tensorAt(t) + 38);
+  return init == 0 ? NO_TENSOR : init - 1;
+}
+/** A tensor's per-channel scales (CONST FLOAT32), or NO_TENSOR. */
+export function tensorChannelScales(t: u32): u32 { return u16At(tensorAt(t) + 36); }
 /** Address of a CONST tensor's bytes (inside the container). */
 export function constData(t: u32): usize { return base + sectionOffset(Section.DATA) + tensorOffset(t); }
 /** First and last step the tensor is live (NO_STEP when never). */

@@ -12,8 +12,8 @@ import { NO_TENSOR, Op, Status } from '../formats/schema';
 import {
   LIFETIME_BYTES, arenaBytesOf, constData, containerErrorDetail, containerErrorOp, graphInput, graphInputCount,
   graphOutput, graphOutputCount, opCode, opCountOf, opInput, opInputCount, opOutput, opParam, opScratch,
-  tensorBytes, tensorCategory, tensorDim, tensorElements, tensorIsArena, tensorLastStep, tensorFirstStep,
-  tensorOffset, tensorRank, tensorScale, tensorZeroPoint, validateContainer,
+  tensorBytes, tensorCategory, tensorCountOf, tensorDim, tensorElements, tensorInitIndex, tensorIsArena, tensorLastStep,
+  tensorFirstStep, tensorOffset, tensorRank, tensorScale, tensorZeroPoint, validateContainer,
 } from './container';
 import { arenaBase, arenaBind, arenaPlace, arenaRelease, arenaReset, arenaStepDone } from './arena';
 import { add_s8 } from './kernels/add_s8';
@@ -102,6 +102,11 @@ export function output_bytes(i: u32): u32 { return i < output_count() ? tensorBy
 export function arena_bytes(): u32 { return validated ? arenaBytesOf() : 0; }
 export function error_detail(): i32 { return errorDetail; }
 export function error_op(): i32 { return errorOp; }
+/** True once a container validated and its arena is placed. */
+export function isLoaded(): bool { return loaded; }
+/** Records the op at which a run failed (error_op); a kernel may have set error_detail. */
+export function setRunErrorOp(op: u32): void { errorOp = <i32>op; }
+export function setRunErrorDetail(detail: i32): void { errorDetail = detail; }
 
 function bind(t: u32): void { arenaBind(tensorOffset(t), tensorBytes(t), tensorCategory(t)); }
 function release(t: u32): void { arenaRelease(tensorBytes(t), tensorCategory(t)); }
@@ -109,6 +114,7 @@ function release(t: u32): void { arenaRelease(tensorBytes(t), tensorCategory(t))
 /** The input of op k whose buffer the output takes over (in place), or NO_TENSOR. */
 function aliasedInput(k: u32): u32 {
   const out = opOutput(k);
+  if (out == NO_TENSOR) return NO_TENSOR; // an op that only updates its inputs
   for (let s: u32 = 0; s < opInputCount(k); s++) {
     const t = opInput(k, s);
     if (t != NO_TENSOR && tensorIsArena(t) && tensorOffset(t) == tensorOffset(out)) return t;
@@ -127,30 +133,51 @@ function diesHere(k: u32, s: u32): bool {
 /** Runs the schedule once over the inputs in the arena. */
 export function run(): i32 {
   if (!loaded) return Status.NOT_LOADED;
-  errorDetail = -1;
-  errorOp = -1;
-  arenaReset();
-  for (let i: u32 = 0; i < graphInputCount(); i++) bind(graphInput(i));
+  runBegin();
   const steps = opCountOf();
   for (let k: u32 = 0; k < steps; k++) {
-    const out = opOutput(k), scratch = opScratch(k), alias = aliasedInput(k);
-    if (alias != NO_TENSOR) release(alias); // the output takes over its bytes
-    bind(out);
-    if (scratch != NO_TENSOR && tensorFirstStep(scratch) == k) bind(scratch);
-    arenaStepDone();
+    const alias = stepBegin(k);
     const status = dispatch(k);
     if (status != Status.OK) {
       errorOp = <i32>k;
       return status;
     }
-    for (let s: u32 = 0; s < opInputCount(k); s++) {
-      if (diesHere(k, s) && opInput(k, s) != alias) release(opInput(k, s));
-    }
-    if (scratch != NO_TENSOR && tensorLastStep(scratch) == k) release(scratch);
-    if (tensorLastStep(out) == k) release(out);
-    if (k == 0) releaseUnreadInputs();
+    stepEnd(k, alias);
   }
   return Status.OK;
+}
+
+/**
+ * Before step 0: clears the measurements and binds what is live from the start: the graph
+ * inputs and the trainable tensors (initialised at load, live for the whole schedule).
+ */
+export function runBegin(): void {
+  errorDetail = -1;
+  errorOp = -1;
+  arenaReset();
+  for (let i: u32 = 0; i < graphInputCount(); i++) bind(graphInput(i));
+  for (let t: u32 = 0; t < tensorCountOf(); t++) if (tensorInitIndex(t) != NO_TENSOR) bind(t);
+}
+
+/** Binds what step k creates; returns the input whose buffer its output takes over (or NO_TENSOR). */
+export function stepBegin(k: u32): u32 {
+  const out = opOutput(k), scratch = opScratch(k), alias = aliasedInput(k);
+  if (alias != NO_TENSOR) release(alias); // the output takes over its bytes
+  if (out != NO_TENSOR) bind(out);
+  if (scratch != NO_TENSOR && tensorFirstStep(scratch) == k) bind(scratch);
+  arenaStepDone();
+  return alias;
+}
+
+/** Releases what dies at step k. */
+export function stepEnd(k: u32, alias: u32): void {
+  const out = opOutput(k), scratch = opScratch(k);
+  for (let s: u32 = 0; s < opInputCount(k); s++) {
+    if (diesHere(k, s) && opInput(k, s) != alias) release(opInput(k, s));
+  }
+  if (scratch != NO_TENSOR && tensorLastStep(scratch) == k) release(scratch);
+  if (out != NO_TENSOR && tensorLastStep(out) == k) release(out);
+  if (k == 0) releaseUnreadInputs();
 }
 
 /** Graph inputs no op reads are live at step 0 only. */
@@ -167,13 +194,16 @@ function releaseUnreadInputs(): void {
 // ---------------------------------------------------------------------------------------
 // Dispatch: one call per op (batches looped here), SIMD variants only in the simd build.
 
-function ptr(t: u32): usize {
+/** Address of tensor t's bytes: in the arena or in the container (0 for NO_TENSOR). */
+export function ptr(t: u32): usize {
   if (t == NO_TENSOR) return 0;
   return tensorIsArena(t) ? arenaBase() + tensorOffset(t) : constData(t);
 }
 
-function dispatch(k: u32): Status {
+/** Runs inference op k; BAD_OP for an op this executor does not run (train-step ops). */
+export function dispatch(k: u32): Status {
   const code = opCode(k);
+  if (code >= <u32>Op.RELU_MASK) return Status.BAD_OP; // before reading an output it may not have
   const x = opInput(k, 0), w = opInput(k, 1), b = opInput(k, 2), rq = opInput(k, 3), out = opOutput(k);
   const xp = ptr(x), wp = ptr(w), bp = ptr(b), rqp = ptr(rq), op = ptr(out);
   const n = tensorDim(x, 0), h = tensorDim(x, 1), wd = tensorDim(x, 2), c = tensorDim(x, 3);

@@ -1,0 +1,168 @@
+// The training executor: the inference executor's load/run machinery (src/runtime/executor.ts)
+// plus the train-step ops (docs/format.md "Train-step ops"), kept in its own module
+// (build/sparrow-train.{mvp,simd}.wasm) so the inference executor stays small.
+//
+// One run() is one train step: forward, loss, pruned backward with the updates in place. The
+// TRAINABLE tensors (weights and biases being trained) are copied from their CONST initial
+// values once, at load, and keep their bytes across runs: the arena planner gives them a region
+// no other buffer shares. Randomness (stochastic rounding) comes from the one PRNG of
+// src/train/kernels/prng.ts, seeded by prng_seed.
+
+import { NO_TENSOR, Op, Status } from '../formats/schema';
+import {
+  constData, opCode, opCountOf, opInput, opOutput, opParam, tensorBytes, tensorChannelScales, tensorCountOf,
+  tensorDim, tensorElements, tensorInitIndex, tensorOffset, tensorRank, tensorScale, tensorZeroPoint,
+} from '../runtime/container';
+import { arenaBase } from '../runtime/arena';
+import {
+  dispatch, isLoaded, load as loadContainer, ptr, runBegin, setRunErrorDetail, setRunErrorOp, stepBegin, stepEnd,
+} from '../runtime/executor';
+import { apply_mask_f32 } from './kernels/apply_mask_f32';
+import { apply_mask_f32_simd } from './kernels/apply_mask_f32_simd';
+import { bias_update_s32 } from './kernels/bias_update_s32';
+import { conv2d_backward_input_f32 } from './kernels/conv2d_backward_input_f32';
+import { conv2d_backward_input_f32_simd } from './kernels/conv2d_backward_input_f32_simd';
+import { conv2d_update_s8 } from './kernels/conv2d_update_s8';
+import { conv2d_update_s8_simd } from './kernels/conv2d_update_s8_simd';
+import { depthwise_conv2d_backward_input_f32 } from './kernels/depthwise_conv2d_backward_input_f32';
+import { depthwise_conv2d_backward_input_f32_simd } from './kernels/depthwise_conv2d_backward_input_f32_simd';
+import { depthwise_conv2d_update_s8 } from './kernels/depthwise_conv2d_update_s8';
+import { fully_connected_backward_input_f32 } from './kernels/fully_connected_backward_input_f32';
+import { fully_connected_backward_input_f32_simd } from './kernels/fully_connected_backward_input_f32_simd';
+import { fully_connected_update_s8 } from './kernels/fully_connected_update_s8';
+import { fully_connected_update_s8_simd } from './kernels/fully_connected_update_s8_simd';
+import { global_avg_pool_backward_f32 } from './kernels/global_avg_pool_backward_f32';
+import { relu_mask_s8 } from './kernels/relu_mask_s8';
+import { relu_mask_s8_simd } from './kernels/relu_mask_s8_simd';
+import { softmax_cross_entropy_s8 } from './kernels/softmax_cross_entropy_s8';
+import { softmax_cross_entropy_loss_s8 } from './kernels/softmax_cross_entropy_loss_s8';
+
+/** As the inference load, then copies every TRAINABLE tensor's initial value into the arena. */
+export function loadTrainStep(len: u32, budget: u32): i32 {
+  const status = loadContainer(len, budget);
+  if (status != Status.OK) return status;
+  for (let t: u32 = 0; t < tensorCountOf(); t++) {
+    const init = tensorInitIndex(t);
+    if (init != NO_TENSOR) memory.copy(arenaBase() + tensorOffset(t), constData(init), tensorBytes(t));
+  }
+  return Status.OK;
+}
+
+/** Runs one train step over the sample and label in the arena. */
+export function run(): i32 {
+  if (!isLoaded()) return Status.NOT_LOADED;
+  runBegin();
+  const steps = opCountOf();
+  for (let k: u32 = 0; k < steps; k++) {
+    const alias = stepBegin(k);
+    const status = opCode(k) >= <u32>Op.RELU_MASK ? dispatchTrain(k) : dispatch(k);
+    if (status != Status.OK) {
+      setRunErrorOp(k);
+      return status;
+    }
+    stepEnd(k, alias);
+  }
+  return Status.OK;
+}
+
+/** Arena address of ARENA tensor t (trained weights are read back through it); 0 if none. */
+export function tensor_ptr(t: u32): usize {
+  if (!isLoaded() || t >= tensorCountOf() || tensorInitIndex(t) == NO_TENSOR) return 0;
+  return arenaBase() + tensorOffset(t);
+}
+
+/** The int32 label tensor's value (the loss kernels report one out of range). */
+function labelOf(t: u32): i32 { return load<i32>(ptr(t)); }
+
+/** Filter scales of weight tensor w (validated to exist for every op that reads them). */
+function scalesOf(w: u32): usize { return constData(tensorChannelScales(w)); }
+
+/** Kernels return OK, BAD_INPUT (a non-finite value: tensor `detail`) or BAD_ARGUMENT. */
+function checked(status: i32, detail: u32): Status {
+  if (status != Status.OK) setRunErrorDetail(<i32>detail);
+  return <Status>status;
+}
+
+function dispatchTrain(k: u32): Status {
+  const a = opInput(k, 0), b = opInput(k, 1), c = opInput(k, 2), d = opInput(k, 3), out = opOutput(k);
+  const p0 = opParam(k, 0), p1 = opParam(k, 1), p2 = opParam(k, 2), p3 = opParam(k, 3);
+  switch (opCode(k)) {
+    case Op.RELU_MASK: {
+      if (ASC_FEATURE_SIMD) relu_mask_s8_simd(ptr(a), tensorElements(a), p0, p1, ptr(out));
+      else relu_mask_s8(ptr(a), tensorElements(a), p0, p1, ptr(out));
+      return Status.OK;
+    }
+    case Op.APPLY_MASK: {
+      if (ptr(out) != ptr(a)) memory.copy(ptr(out), ptr(a), tensorBytes(a));
+      if (ASC_FEATURE_SIMD) apply_mask_f32_simd(ptr(out), tensorElements(a), ptr(b));
+      else apply_mask_f32(ptr(out), tensorElements(a), ptr(b));
+      return Status.OK;
+    }
+    case Op.SOFTMAX_CE_LOSS: case Op.SOFTMAX_CE_GRAD: {
+      const classes = tensorDim(a, 1), label = labelOf(b);
+      const loss = opCode(k) == Op.SOFTMAX_CE_LOSS
+        ? softmax_cross_entropy_loss_s8(ptr(a), classes, tensorScale(a), label)
+        : softmax_cross_entropy_s8(ptr(a), classes, tensorScale(a), label, ptr(out));
+      if (isNaN<f32>(loss)) return checked(Status.BAD_INPUT, b);
+      if (opCode(k) == Op.SOFTMAX_CE_LOSS) store<f32>(ptr(out), loss);
+      return Status.OK;
+    }
+    case Op.CONV2D_BACKWARD_INPUT: {
+      const oh = tensorDim(a, 1), ow = tensorDim(a, 2), oc = tensorDim(a, 3), kh = tensorDim(b, 1), kw = tensorDim(b, 2);
+      const ih = tensorDim(out, 1), iw = tensorDim(out, 2), ic = tensorDim(out, 3);
+      if (ASC_FEATURE_SIMD) conv2d_backward_input_f32_simd(ptr(a), oh, ow, oc, ptr(b), kh, kw, scalesOf(b), ptr(out), ih, iw, ic, p0, p1, p2, p3);
+      else conv2d_backward_input_f32(ptr(a), oh, ow, oc, ptr(b), kh, kw, scalesOf(b), ptr(out), ih, iw, ic, p0, p1, p2, p3);
+      return Status.OK;
+    }
+    case Op.DEPTHWISE_CONV2D_BACKWARD_INPUT: {
+      const oh = tensorDim(a, 1), ow = tensorDim(a, 2), ch = tensorDim(a, 3), kh = tensorDim(b, 1), kw = tensorDim(b, 2);
+      const ih = tensorDim(out, 1), iw = tensorDim(out, 2);
+      if (ASC_FEATURE_SIMD) depthwise_conv2d_backward_input_f32_simd(ptr(a), oh, ow, ch, ptr(b), kh, kw, scalesOf(b), ptr(out), ih, iw, p0, p1, p2, p3);
+      else depthwise_conv2d_backward_input_f32(ptr(a), oh, ow, ch, ptr(b), kh, kw, scalesOf(b), ptr(out), ih, iw, p0, p1, p2, p3);
+      return Status.OK;
+    }
+    case Op.FULLY_CONNECTED_BACKWARD_INPUT: {
+      const outC = tensorDim(b, 0), inC = tensorDim(b, tensorRank(b) - 1), rows = tensorElements(a) / outC;
+      if (ASC_FEATURE_SIMD) fully_connected_backward_input_f32_simd(ptr(a), rows, outC, ptr(b), inC, scalesOf(b), ptr(out));
+      else fully_connected_backward_input_f32(ptr(a), rows, outC, ptr(b), inC, scalesOf(b), ptr(out));
+      return Status.OK;
+    }
+    case Op.GLOBAL_AVG_POOL_BACKWARD: {
+      global_avg_pool_backward_f32(ptr(a), tensorDim(out, 1), tensorDim(out, 2), tensorDim(out, 3), ptr(out));
+      return Status.OK;
+    }
+    case Op.CONV2D_UPDATE: case Op.DEPTHWISE_CONV2D_UPDATE: case Op.FULLY_CONNECTED_UPDATE:
+      return checked(weightUpdate(k, a, b, c, d, p0, p1, p2, p3), b);
+    case Op.BIAS_UPDATE: {
+      const channels = tensorDim(b, 0);
+      const status = bias_update_s32(ptr(a), tensorElements(a) / channels, channels, ptr(b), reinterpret<f32>(p0), ptr(d),
+        ptr(c), tensorDim(c, 0), reinterpret<f32>(p1), 0, 0, p2);
+      return checked(status, a);
+    }
+  }
+  return Status.BAD_OP;
+}
+
+/** x: saved input, dy: dL/d(pre-clamp output), w: the TRAINABLE filter, sel: output channels. */
+function weightUpdate(k: u32, x: u32, dy: u32, w: u32, sel: u32, p0: i32, p1: i32, p2: i32, p3: i32): i32 {
+  const lr = reinterpret<f32>(opParam(k, 4)), rounding = opParam(k, 5);
+  const xp = ptr(x), gp = ptr(dy), wp = ptr(w), sp = ptr(sel), n = tensorDim(sel, 0);
+  const xZp = tensorZeroPoint(x), xScale = tensorScale(x), scales = scalesOf(w);
+  const ih = tensorDim(x, 1), iw = tensorDim(x, 2), oh = tensorDim(dy, 1), ow = tensorDim(dy, 2);
+  switch (opCode(k)) {
+    case Op.CONV2D_UPDATE: {
+      const ic = tensorDim(x, 3), oc = tensorDim(w, 0), kh = tensorDim(w, 1), kw = tensorDim(w, 2);
+      return ASC_FEATURE_SIMD
+        ? conv2d_update_s8_simd(xp, ih, iw, ic, xZp, xScale, gp, oh, ow, oc, wp, kh, kw, scales, 0, p0, p1, p2, p3, sp, n, lr, 0, 0, 0, 0, rounding)
+        : conv2d_update_s8(xp, ih, iw, ic, xZp, xScale, gp, oh, ow, oc, wp, kh, kw, scales, 0, p0, p1, p2, p3, sp, n, lr, 0, 0, 0, 0, rounding);
+    }
+    case Op.DEPTHWISE_CONV2D_UPDATE: {
+      const ch = tensorDim(x, 3), kh = tensorDim(w, 1), kw = tensorDim(w, 2);
+      return depthwise_conv2d_update_s8(xp, ih, iw, ch, xZp, xScale, gp, oh, ow, wp, kh, kw, scales, 0, p0, p1, p2, p3, sp, n, lr, 0, 0, 0, 0, rounding);
+    }
+  }
+  const outC = tensorDim(w, 0), inC = tensorDim(w, tensorRank(w) - 1), rows = tensorElements(x) / inC;
+  return ASC_FEATURE_SIMD
+    ? fully_connected_update_s8_simd(xp, rows, inC, xZp, xScale, gp, outC, wp, scales, 0, sp, n, lr, 0, 0, 0, 0, rounding)
+    : fully_connected_update_s8(xp, rows, inC, xZp, xScale, gp, outC, wp, scales, 0, sp, n, lr, 0, 0, 0, 0, rounding);
+}
