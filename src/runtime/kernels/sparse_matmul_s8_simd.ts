@@ -2,11 +2,12 @@
 // sparse_fully_connected_s8_simd; bit-exact with sparseMatmulS8 (and so with matmulS8 on the
 // decoded weights). Same operands: input int8 [rows][inC], a group-sparse blob validated for
 // (outC, inC), output int8 [rows][outC].
-//   rows >= 8: tiles of 8 pixels, lanes = pixels (sparse_tiles_s8_simd.ts)
+//   rows >= 8: tiles of 8 (G = 8: 4) pixels, lanes = pixels (sparse_tiles_s8_simd.ts)
 //   rows <  8: one row at a time, lanes = the block's output channels (sparse_rows_s8_simd.ts)
 // Each block is dispatched on g once, so the inner loops are compiled per group size.
+import { sparseBlockQuads, QUAD_ROWS } from './sparse_quads_s8_simd';
 import { sparseBlockRow } from './sparse_rows_s8_simd';
-import { sparsePass8, TILE_PIXELS } from './sparse_tiles_s8_simd';
+import { sparseBlockTiles, TILE_MIN_ROWS } from './sparse_tiles_s8_simd';
 import { sparseDeltasOffset, sparseGroupCount, sparseGroupSize, sparseValuesOffset } from '../sparse_weights';
 
 /** All rows, block of G channels starting at c (G constant at each call site). */
@@ -14,9 +15,12 @@ import { sparseDeltasOffset, sparseGroupCount, sparseGroupSize, sparseValuesOffs
 @inline
 function block(input: usize, rows: i32, inC: i32, inZp: i32, zp: v128, deltas: usize, values: usize, n: i32, G: i32, c: i32, output: usize, outC: i32, bias: usize, requant: usize, outZp: i32, actMin: i32, actMax: i32, actLo: v128, actHi: v128): void {
   const inStride = <usize>inC, outStride = <usize>outC;
-  if (rows >= TILE_PIXELS) {
-    sparsePass8(input, rows, inStride, zp, deltas, values, n, G, c, output, outStride, bias, requant, outZp, actLo, actHi);
-    if (G == 8) sparsePass8(input, rows, inStride, zp, deltas, values + 4, n, G, c + 4, output, outStride, bias, requant, outZp, actLo, actHi);
+  if (G >= 4 && rows >= QUAD_ROWS) {
+    sparseBlockQuads(input, rows, inStride, inZp, deltas, values, n, G, c, output, outStride, bias, requant, outZp, actLo, actHi);
+    return;
+  }
+  if (rows >= TILE_MIN_ROWS) {
+    sparseBlockTiles(input, rows, inStride, zp, deltas, values, n, G, c, output, outStride, bias, requant, outZp, actLo, actHi);
     return;
   }
   let x = input, y = output;

@@ -1,35 +1,43 @@
-// SIMD128 sparse x dense product over tiles of 8 rows (pixels), for rows >= 8; part of
-// sparseMatmulS8Simd, bit-exact with sparseMatmulS8. Lanes are pixels:
+// SIMD128 sparse x dense product over tiles of pixels, for rows >= TILE_MIN_ROWS; part of
+// sparseMatmulS8Simd, bit-exact with sparseMatmulS8. Lanes are pixels; one pass covers a whole
+// block of G output channels, so each gathered input serves all G channels:
 //
-//   gather   two groups (input channels ia, ib) of 8 pixels into one i8x16:
-//            [x0[ia] x0[ib] x1[ia] x1[ib] ... x7[ia] x7[ib]]   (16 load8_lane)
-//   widen    low/high halves to i16, minus inZp: pixels 0-3 and 4-7, (ia, ib) pairs
-//   weights  (W[c][ia], W[c][ib]) as an i16 pair splatted over the 4 i32 lanes, so
-//            i32x4.dot_i16x8_s adds both groups' products per pixel: 16 MACs per channel
+//   G      tile          accumulators (i32x4)                 gather per two groups (ia, ib)
+//   1,2,4  8 pixels      k[j] pixels 0-3, k[4+j] pixels 4-7   16 load8_lane
+//   8      4 pixels      k[j] pixels 0-3 of channel j         8 load8_lane
 //
-// Up to 4 channels of a block share each gather (2 accumulators each, 8 in all); a block of 8
-// channels takes two passes. The requantization constants of a channel are the same in every
-// lane, so the output stage is one splatted (multiplier, shift) per channel, then 8 byte stores
-// (output stride outC).
-import {
-  FAST_MAX_EXPONENT, narrowLanes8, requantizeFast, requantizeLanes, requantLeftFactors, requantNoRightMask,
-  requantRightFactors,
-} from './output_stage_s8_simd';
+//   gather   [x0[ia] x0[ib] x1[ia] x1[ib] ...], widened to i16, minus inZp: (ia, ib) pairs
+//   weights  (W[c+j][ia], W[c+j][ib]) as an i16 pair splatted over the 4 i32 lanes, so
+//            i32x4.dot_i16x8_s adds both groups' products per pixel
+//
+// Accumulators start at the bias. The output stage requantizes each channel's vector with that
+// channel's splatted constants, narrows, and transposes the bytes so that a pixel's G outputs
+// are one G-byte store (output stride outC).
+import { FAST_MAX_EXPONENT, requantizeFast, requantizeLanes, requantLeftFactors, requantNoRightMask, requantRightFactors } from './output_stage_s8_simd';
 
-/** Pixels per tile (the lanes of two i32x4 accumulators). */
+/** Rows from which sparseMatmulS8Simd takes this path. */
 // @ts-ignore: decorator
-@inline export const TILE_PIXELS: i32 = 8;
+@inline export const TILE_MIN_ROWS: i32 = 8;
 
-/** [p[ia] p[ib]] for the 8 pixels p = x, x + s, ..., x + 7s. */
+/** Pixels per tile: 8, or 4 for G = 8 (8 channels x 1 accumulator each). */
 // @ts-ignore: decorator
 @inline
-function gatherPairs(x: usize, ia: usize, ib: usize, s: usize): v128 {
+function tilePixels(G: i32): i32 {
+  return G == 8 ? 4 : 8;
+}
+
+/** [p[ia] p[ib]] for the P pixels p = x, x + s, ... (lanes 2P.. are zero). */
+// @ts-ignore: decorator
+@inline
+function gatherPairs(x: usize, ia: usize, ib: usize, s: usize, P: i32): v128 {
   let pa = x + ia, pb = x + ib;
   let v = v128.load8_lane(pa, i32x4.splat(0), 0);
   v = v128.load8_lane(pb, v, 1); pa += s; pb += s;
   v = v128.load8_lane(pa, v, 2); v = v128.load8_lane(pb, v, 3); pa += s; pb += s;
   v = v128.load8_lane(pa, v, 4); v = v128.load8_lane(pb, v, 5); pa += s; pb += s;
-  v = v128.load8_lane(pa, v, 6); v = v128.load8_lane(pb, v, 7); pa += s; pb += s;
+  v = v128.load8_lane(pa, v, 6); v = v128.load8_lane(pb, v, 7);
+  if (P == 4) return v;
+  pa += s; pb += s;
   v = v128.load8_lane(pa, v, 8); v = v128.load8_lane(pb, v, 9); pa += s; pb += s;
   v = v128.load8_lane(pa, v, 10); v = v128.load8_lane(pb, v, 11); pa += s; pb += s;
   v = v128.load8_lane(pa, v, 12); v = v128.load8_lane(pb, v, 13); pa += s; pb += s;
@@ -37,30 +45,28 @@ function gatherPairs(x: usize, ia: usize, ib: usize, s: usize): v128 {
 }
 
 /**
- * The weights of two consecutive groups a, b for channels j = 0..3 of a pass, as i16 pairs
- * (a_j, b_j) in i32 lane j. `v` points at a's first weight of the pass; b's are G bytes later.
- * Reads exactly the 2 * min(G, 4) bytes it uses.
+ * The weights of two consecutive groups a, b as byte pairs (a_j, b_j) at bytes 2j, 2j + 1 for
+ * the block's channels j < G; `v` points at a's first weight, b's are G bytes later. `single`:
+ * b is not there (a lone last group), its bytes are 0. Reads exactly the bytes it uses.
  */
 // @ts-ignore: decorator
 @inline
-function weightPairs(v: usize, G: i32): v128 {
-  if (G == 1) return i16x8.extend_low_i8x16_s(v128.load16_splat(v));
-  let w: v128;
+function weightPairBytes(v: usize, G: i32, single: bool): v128 {
+  const z = i32x4.splat(0);
+  if (G == 1) return single ? v128.load8_lane(v, z, 0) : v128.load16_lane(v, z, 0);
   if (G == 2) {
-    w = v128.load32_splat(v);
-    w = i8x16.shuffle(w, w, 0, 2, 1, 3, 0, 2, 1, 3, 0, 2, 1, 3, 0, 2, 1, 3);
-  } else {
-    w = G == 4 ? v128.load64_splat(v) : v128.load32_lane(v + 8, v128.load32_zero(v), 1);
-    w = i8x16.shuffle(w, w, 0, 4, 1, 5, 2, 6, 3, 7, 0, 4, 1, 5, 2, 6, 3, 7);
+    if (single) return i8x16.shuffle(v128.load16_lane(v, z, 0), z, 0, 16, 1, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16);
+    const w = v128.load32_zero(v);
+    return i8x16.shuffle(w, w, 0, 2, 1, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4);
   }
-  return i16x8.extend_low_i8x16_s(w);
-}
-
-/** A lone last group: (a_j, 0) as an i16 pair splatted (the b half of its gather is ignored). */
-// @ts-ignore: decorator
-@inline
-function weightSingle(v: usize, j: usize): v128 {
-  return i32x4.splat(<i32>load<i8>(v + j) & 0xffff);
+  if (G == 4) {
+    if (single) return i8x16.shuffle(v128.load32_zero(v), z, 0, 16, 1, 16, 2, 16, 3, 16, 16, 16, 16, 16, 16, 16, 16, 16);
+    const w = v128.load64_zero(v);
+    return i8x16.shuffle(w, w, 0, 4, 1, 5, 2, 6, 3, 7, 8, 8, 8, 8, 8, 8, 8, 8);
+  }
+  if (single) return i8x16.shuffle(v128.load64_zero(v), z, 0, 16, 1, 16, 2, 16, 3, 16, 4, 16, 5, 16, 6, 16, 7, 16);
+  const w = v128.load(v);
+  return i8x16.shuffle(w, w, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
 }
 
 // @ts-ignore: decorator
@@ -70,100 +76,147 @@ function mac(acc: v128, x: v128, w: v128): v128 {
 }
 
 /**
- * Output stage of channel c for 8 pixels (accumulators lo = pixels 0-3, hi = 4-7), stored at
- * y, y + outStride, ... The fast requantization applies when the channel qualifies
- * (see output_stage_s8_simd.ts; with one channel per vector every lane has the same exponent).
+ * MultiplyByQuantizedMultiplier(acc) + outZp per lane, for one channel (multiplier m, shift):
+ * the fast requantization (exact after saturation to int8) when the channel qualifies, with
+ * e = -shift as its own eMax (see output_stage_s8_simd.ts), else the general one.
  */
 // @ts-ignore: decorator
 @inline
-function storeChannel(lo: v128, hi: v128, c: i32, y: usize, outStride: usize, bias: usize, requant: usize, outZp: i32, actLo: v128, actHi: v128): void {
-  if (bias != 0) {
-    const b = i32x4.splat(load<i32>(bias + (<usize>c << 2)));
-    lo = i32x4.add(lo, b);
-    hi = i32x4.add(hi, b);
-  }
-  const m = load<i32>(requant + (<usize>c << 3));
-  const shift = load<i32>(requant + (<usize>c << 3), 4);
+function requantChannel(acc: v128, m: i32, shift: i32, outZp: i32): v128 {
   const mult = i32x4.splat(m);
-  let qlo: v128, qhi: v128;
   if (m > (1 << 30) && shift <= -1 && shift >= -FAST_MAX_EXPONENT) {
     const e = -shift;
     // requantFastTerms with eMax = e: 2^31 + 2^(31+e) + outZp * 2^(32+e)
     const terms = i64x2.splat((<i64>1 << 31) + (<i64>1 << <i64>(31 + e)) + (<i64>outZp << <i64>(32 + e)));
-    const factors = i32x4.splat(2), steps = i32x4.splat(1);
-    qlo = requantizeFast(lo, mult, factors, steps, terms, terms, e);
-    qhi = requantizeFast(hi, mult, factors, steps, terms, terms, e);
-  } else {
-    const shifts = i32x4.splat(shift);
-    const left = requantLeftFactors(shifts), right = requantRightFactors(shifts), noRight = requantNoRightMask(shifts);
-    const zp = i32x4.splat(outZp);
-    qlo = i32x4.add(requantizeLanes(lo, mult, left, right, noRight), zp);
-    qhi = i32x4.add(requantizeLanes(hi, mult, left, right, noRight), zp);
+    return requantizeFast(acc, mult, i32x4.splat(2), i32x4.splat(1), terms, terms, e);
   }
-  const out = narrowLanes8(qlo, qhi, actLo, actHi);
-  v128.store8_lane(y, out, 0); y += outStride;
-  v128.store8_lane(y, out, 1); y += outStride;
-  v128.store8_lane(y, out, 2); y += outStride;
-  v128.store8_lane(y, out, 3); y += outStride;
-  v128.store8_lane(y, out, 4); y += outStride;
-  v128.store8_lane(y, out, 5); y += outStride;
-  v128.store8_lane(y, out, 6); y += outStride;
-  v128.store8_lane(y, out, 7);
+  const shifts = i32x4.splat(shift);
+  const q = requantizeLanes(acc, mult, requantLeftFactors(shifts), requantRightFactors(shifts), requantNoRightMask(shifts));
+  return i32x4.add(q, i32x4.splat(outZp));
+}
+
+/** Channel c's 8 pixels (lo: 0-3, hi: 4-7) requantized and narrowed to i16 lanes 0..7. */
+// @ts-ignore: decorator
+@inline
+function channel8(lo: v128, hi: v128, c: i32, requant: usize, outZp: i32): v128 {
+  const p = requant + (<usize>c << 3);
+  const m = load<i32>(p), shift = load<i32>(p, 4);
+  return i16x8.narrow_i32x4_s(requantChannel(lo, m, shift, outZp), requantChannel(hi, m, shift, outZp));
+}
+
+/** Channels c, c + 1 of 4 pixels requantized and narrowed to i16: [c p0..p3, c+1 p0..p3]. */
+// @ts-ignore: decorator
+@inline
+function channels4(a: v128, b: v128, c: i32, requant: usize, outZp: i32): v128 {
+  const p = requant + (<usize>c << 3);
+  return i16x8.narrow_i32x4_s(requantChannel(a, load<i32>(p), load<i32>(p, 4), outZp), requantChannel(b, load<i32>(p, 8), load<i32>(p, 12), outZp));
+}
+
+// @ts-ignore: decorator
+@inline
+function clampBytes(v: v128, actLo: v128, actHi: v128): v128 {
+  return i8x16.min_s(i8x16.max_s(v, actLo), actHi);
+}
+
+/** The bias of channel c splatted (0 without bias). */
+// @ts-ignore: decorator
+@inline
+function biasSplat(bias: usize, c: i32): v128 {
+  return bias != 0 ? v128.load32_splat(bias + (<usize>c << 2)) : i32x4.splat(0);
 }
 
 /**
- * Channels c..c+min(G,4)-1 of one block over all rows (rows >= 8) in tiles of 8 pixels; the last
- * tile starts at rows - 8 (overlapping, it rewrites identical values). G is a constant at each
- * call site. `deltas` u16 [n] of the block; `values` its first group's weights + (c - b*G).
+ * The block of G channels starting at c over all rows (rows >= TILE_MIN_ROWS) in tiles; the last
+ * tile starts at rows - P (overlapping, it rewrites identical values). G is a constant at each
+ * call site. `deltas` u16 [n] and `values` i8 [n][G] of the block.
  */
 // @ts-ignore: decorator
 @inline
-export function sparsePass8(input: usize, rows: i32, inStride: usize, zp: v128, deltas: usize, values: usize, n: i32, G: i32, c: i32, output: usize, outStride: usize, bias: usize, requant: usize, outZp: i32, actLo: v128, actHi: v128): void {
-  const Q = G < 4 ? G : 4;
+export function sparseBlockTiles(input: usize, rows: i32, inStride: usize, zp: v128, deltas: usize, values: usize, n: i32, G: i32, c: i32, output: usize, outStride: usize, bias: usize, requant: usize, outZp: i32, actLo: v128, actHi: v128): void {
+  const P = tilePixels(G);
   const pairs = n >> 1;
-  const odd = (n & 1) != 0;
+  const steps = (n + 1) >> 1;
   let r = 0;
   do {
-    if (r > rows - TILE_PIXELS) r = rows - TILE_PIXELS;
+    if (r > rows - P) r = rows - P;
     const x = input + <usize>r * inStride;
-    let l0 = i32x4.splat(0), l1 = i32x4.splat(0), l2 = i32x4.splat(0), l3 = i32x4.splat(0);
-    let h0 = i32x4.splat(0), h1 = i32x4.splat(0), h2 = i32x4.splat(0), h3 = i32x4.splat(0);
+    // P = 8: k0..k3 pixels 0-3 and k4..k7 pixels 4-7 of channels 0..G-1; P = 4: k0..k7 channels 0..7
+    let k0 = biasSplat(bias, c), k1 = k0, k2 = k0, k3 = k0, k4 = k0, k5 = k0, k6 = k0, k7 = k0;
+    if (G >= 2) { k1 = biasSplat(bias, c + 1); if (P == 8) k5 = k1; }
+    if (G >= 4) {
+      k2 = biasSplat(bias, c + 2); k3 = biasSplat(bias, c + 3);
+      if (P == 8) { k6 = k2; k7 = k3; }
+    }
+    if (G == 8) { k4 = biasSplat(bias, c + 4); k5 = biasSplat(bias, c + 5); k6 = biasSplat(bias, c + 6); k7 = biasSplat(bias, c + 7); }
     let d = deltas, v = values, ci: usize = 0;
-    for (let i = 0; i < pairs; i++) {
+    // pairs of groups, then the lone last group of an odd count (as a pair with zero weights)
+    for (let i = 0; i < steps; i++) {
       const ia = ci + <usize>load<u16>(d);
-      ci = ia + <usize>load<u16>(d, 2);
-      const xv = gatherPairs(x, ia, ci, inStride);
+      let ib = ia, w: v128;
+      if (i < pairs) {
+        ib = ia + <usize>load<u16>(d, 2);
+        w = weightPairBytes(v, G, false);
+      } else {
+        w = weightPairBytes(v, G, true);
+      }
+      ci = ib;
+      const xv = gatherPairs(x, ia, ib, inStride, P);
+      const wl = i16x8.extend_low_i8x16_s(w);
       const xl = i16x8.sub(i16x8.extend_low_i8x16_s(xv), zp);
-      const xh = i16x8.sub(i16x8.extend_high_i8x16_s(xv), zp);
-      const w = weightPairs(v, G);
-      let wj = i32x4.shuffle(w, w, 0, 0, 0, 0); l0 = mac(l0, xl, wj); h0 = mac(h0, xh, wj);
-      if (Q >= 2) { wj = i32x4.shuffle(w, w, 1, 1, 1, 1); l1 = mac(l1, xl, wj); h1 = mac(h1, xh, wj); }
-      if (Q >= 4) {
-        wj = i32x4.shuffle(w, w, 2, 2, 2, 2); l2 = mac(l2, xl, wj); h2 = mac(h2, xh, wj);
-        wj = i32x4.shuffle(w, w, 3, 3, 3, 3); l3 = mac(l3, xl, wj); h3 = mac(h3, xh, wj);
+      const w0 = i32x4.shuffle(wl, wl, 0, 0, 0, 0), w1 = i32x4.shuffle(wl, wl, 1, 1, 1, 1);
+      const w2 = i32x4.shuffle(wl, wl, 2, 2, 2, 2), w3 = i32x4.shuffle(wl, wl, 3, 3, 3, 3);
+      if (P == 8) {
+        const xh = i16x8.sub(i16x8.extend_high_i8x16_s(xv), zp);
+        k0 = mac(k0, xl, w0); k4 = mac(k4, xh, w0);
+        if (G >= 2) { k1 = mac(k1, xl, w1); k5 = mac(k5, xh, w1); }
+        if (G >= 4) { k2 = mac(k2, xl, w2); k6 = mac(k6, xh, w2); k3 = mac(k3, xl, w3); k7 = mac(k7, xh, w3); }
+      } else {
+        const wh = i16x8.extend_high_i8x16_s(w);
+        k0 = mac(k0, xl, w0); k1 = mac(k1, xl, w1); k2 = mac(k2, xl, w2); k3 = mac(k3, xl, w3);
+        k4 = mac(k4, xl, i32x4.shuffle(wh, wh, 0, 0, 0, 0)); k5 = mac(k5, xl, i32x4.shuffle(wh, wh, 1, 1, 1, 1));
+        k6 = mac(k6, xl, i32x4.shuffle(wh, wh, 2, 2, 2, 2)); k7 = mac(k7, xl, i32x4.shuffle(wh, wh, 3, 3, 3, 3));
       }
       d += 4;
       v += <usize>(2 * G);
     }
-    if (odd) {
-      const ia = ci + <usize>load<u16>(d);
-      const xv = gatherPairs(x, ia, ia, inStride);
-      const xl = i16x8.sub(i16x8.extend_low_i8x16_s(xv), zp);
-      const xh = i16x8.sub(i16x8.extend_high_i8x16_s(xv), zp);
-      let wj = weightSingle(v, 0); l0 = mac(l0, xl, wj); h0 = mac(h0, xh, wj);
-      if (Q >= 2) { wj = weightSingle(v, 1); l1 = mac(l1, xl, wj); h1 = mac(h1, xh, wj); }
-      if (Q >= 4) {
-        wj = weightSingle(v, 2); l2 = mac(l2, xl, wj); h2 = mac(h2, xh, wj);
-        wj = weightSingle(v, 3); l3 = mac(l3, xl, wj); h3 = mac(h3, xh, wj);
-      }
-    }
     const y = output + <usize>r * outStride + <usize>c;
-    storeChannel(l0, h0, c, y, outStride, bias, requant, outZp, actLo, actHi);
-    if (Q >= 2) storeChannel(l1, h1, c + 1, y + 1, outStride, bias, requant, outZp, actLo, actHi);
-    if (Q >= 4) {
-      storeChannel(l2, h2, c + 2, y + 2, outStride, bias, requant, outZp, actLo, actHi);
-      storeChannel(l3, h3, c + 3, y + 3, outStride, bias, requant, outZp, actLo, actHi);
+    if (P == 4) {
+      // bytes [c0..c3 x p0..p3] and [c4..c7 x p0..p3] -> one 8-byte row per pixel
+      const a = clampBytes(i8x16.narrow_i16x8_s(channels4(k0, k1, c, requant, outZp), channels4(k2, k3, c + 2, requant, outZp)), actLo, actHi);
+      const b = clampBytes(i8x16.narrow_i16x8_s(channels4(k4, k5, c + 4, requant, outZp), channels4(k6, k7, c + 6, requant, outZp)), actLo, actHi);
+      const t01 = i8x16.shuffle(a, b, 0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29);
+      const t23 = i8x16.shuffle(a, b, 2, 6, 10, 14, 18, 22, 26, 30, 3, 7, 11, 15, 19, 23, 27, 31);
+      v128.store64_lane(y, t01, 0); v128.store64_lane(y + outStride, t01, 1);
+      v128.store64_lane(y + 2 * outStride, t23, 0); v128.store64_lane(y + 3 * outStride, t23, 1);
+    } else if (G == 1) {
+      const q = channel8(k0, k4, c, requant, outZp);
+      const t = clampBytes(i8x16.narrow_i16x8_s(q, q), actLo, actHi);
+      let p = y;
+      v128.store8_lane(p, t, 0); p += outStride; v128.store8_lane(p, t, 1); p += outStride;
+      v128.store8_lane(p, t, 2); p += outStride; v128.store8_lane(p, t, 3); p += outStride;
+      v128.store8_lane(p, t, 4); p += outStride; v128.store8_lane(p, t, 5); p += outStride;
+      v128.store8_lane(p, t, 6); p += outStride; v128.store8_lane(p, t, 7);
+    } else if (G == 2) {
+      // bytes [c0 x p0..p7, c1 x p0..p7] -> one 2-byte row per pixel
+      const a = clampBytes(i8x16.narrow_i16x8_s(channel8(k0, k4, c, requant, outZp), channel8(k1, k5, c + 1, requant, outZp)), actLo, actHi);
+      const t = i8x16.shuffle(a, a, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
+      let p = y;
+      v128.store16_lane(p, t, 0); p += outStride; v128.store16_lane(p, t, 1); p += outStride;
+      v128.store16_lane(p, t, 2); p += outStride; v128.store16_lane(p, t, 3); p += outStride;
+      v128.store16_lane(p, t, 4); p += outStride; v128.store16_lane(p, t, 5); p += outStride;
+      v128.store16_lane(p, t, 6); p += outStride; v128.store16_lane(p, t, 7);
+    } else {
+      // bytes [c0 x p0..p7, c1 x p0..p7] and [c2 .., c3 ..] -> one 4-byte row per pixel
+      const a = clampBytes(i8x16.narrow_i16x8_s(channel8(k0, k4, c, requant, outZp), channel8(k1, k5, c + 1, requant, outZp)), actLo, actHi);
+      const b = clampBytes(i8x16.narrow_i16x8_s(channel8(k2, k6, c + 2, requant, outZp), channel8(k3, k7, c + 3, requant, outZp)), actLo, actHi);
+      const lo = i8x16.shuffle(a, b, 0, 8, 16, 24, 1, 9, 17, 25, 2, 10, 18, 26, 3, 11, 19, 27);
+      const hi = i8x16.shuffle(a, b, 4, 12, 20, 28, 5, 13, 21, 29, 6, 14, 22, 30, 7, 15, 23, 31);
+      let p = y;
+      v128.store32_lane(p, lo, 0); p += outStride; v128.store32_lane(p, lo, 1); p += outStride;
+      v128.store32_lane(p, lo, 2); p += outStride; v128.store32_lane(p, lo, 3); p += outStride;
+      v128.store32_lane(p, hi, 0); p += outStride; v128.store32_lane(p, hi, 1); p += outStride;
+      v128.store32_lane(p, hi, 2); p += outStride; v128.store32_lane(p, hi, 3);
     }
-    r += TILE_PIXELS;
+    r += P;
   } while (r < rows);
 }

@@ -1,0 +1,167 @@
+// SIMD128 sparse x dense product of 4 rows at a time for blocks of G = 4 or 8 channels (rows >= 4);
+// part of sparseMatmulS8Simd, bit-exact with sparseMatmulS8. Lanes are output channels:
+//
+//   weights  two groups a, b of the block as i16 pairs (W[c+j][a], W[c+j][b]) in i32 lane j:
+//            one 8- or 16-byte load and one shuffle per pair of groups, shared by the 4 rows
+//   inputs   per row, (x[a], x[b]) packed as one i32 (two scalar loads) and splatted, so
+//            i32x4.dot_i16x8_s adds both groups' products for 4 channels: no lane inserts
+//   zero pt  raw inputs; inZp * sum(w) of each channel is subtracted once per block, in the
+//            accumulators' starting value (with the bias)
+//
+// Accumulators: G = 4: a[r] channels c..c+3 of row r; G = 8: also b[r] for c+4..c+7. The output
+// stage is the bounded fast requantization (output_stage_s8_simd_bounded.ts, data bound
+// n * 127 * 128) with the group's constants built once per block, else the general one; then
+// one G-byte store per row. The last quad starts at rows - 4 (it rewrites identical values).
+import { boundedBias, boundedFastExponent } from './output_stage_s8_simd_bounded';
+import {
+  narrowLanes8, requantFastFactors, requantFastSteps, requantFastTerms, requantizeFastUnclamped,
+  requantizeGeneral, requantMultipliers, requantShifts,
+} from './output_stage_s8_simd';
+
+/** Rows per pass. */
+// @ts-ignore: decorator
+@inline export const QUAD_ROWS: i32 = 4;
+
+/** Weights of groups a (at v) and b (G bytes later) as i16 pairs: channels 0-3 (high: 4-7). */
+// @ts-ignore: decorator
+@inline
+function pairBytes(v: usize, G: i32): v128 {
+  if (G == 4) {
+    const w = v128.load64_zero(v);
+    return i8x16.shuffle(w, w, 0, 4, 1, 5, 2, 6, 3, 7, 8, 8, 8, 8, 8, 8, 8, 8);
+  }
+  const w = v128.load(v);
+  return i8x16.shuffle(w, w, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
+}
+
+/** A lone last group a at v as pairs (W[c+j][a], 0). */
+// @ts-ignore: decorator
+@inline
+function singleBytes(v: usize, G: i32): v128 {
+  const z = i32x4.splat(0);
+  if (G == 4) return i8x16.shuffle(v128.load32_zero(v), z, 0, 16, 1, 16, 2, 16, 3, 16, 16, 16, 16, 16, 16, 16, 16, 16);
+  return i8x16.shuffle(v128.load64_zero(v), z, 0, 16, 1, 16, 2, 16, 3, 16, 4, 16, 5, 16, 6, 16, 7, 16);
+}
+
+/** (x[ia], x[ib]) as an i16 pair splatted over the 4 i32 lanes. */
+// @ts-ignore: decorator
+@inline
+function inputPair(x: usize, ia: usize, ib: usize): v128 {
+  return i32x4.splat((<i32>load<i8>(x + ia) & 0xffff) | (<i32>load<i8>(x + ib) << 16));
+}
+
+// @ts-ignore: decorator
+@inline
+function mac(acc: v128, x: v128, w: v128): v128 {
+  return i32x4.add(acc, i32x4.dot_i16x8_s(x, w));
+}
+
+/**
+ * inZp * sum of the block's weights per channel: lanes c..c+3 (`high`: c+4..c+7), exact
+ * (|sum| <= 65535 * 127 * 128 < 2^31).
+ */
+// @ts-ignore: decorator
+@inline
+function zeroPointSums(values: usize, n: i32, G: i32, inZp: i32, high: bool): v128 {
+  const zp = i16x8.splat(<i16>inZp);
+  let s = i32x4.splat(0);
+  let v = values + (high ? 4 : 0);
+  for (let i = 0; i < n; i++) {
+    s = i32x4.add(s, i32x4.extmul_low_i16x8_s(i16x8.extend_low_i8x16_s(v128.load32_zero(v)), zp));
+    v += <usize>G;
+  }
+  return s;
+}
+
+/**
+ * Block of G channels (4 or 8) starting at c over all rows (rows >= 4); G is a constant at each
+ * call site. `deltas` u16 [n] and `values` i8 [n][G] of the block.
+ */
+// @ts-ignore: decorator
+@inline
+export function sparseBlockQuads(input: usize, rows: i32, inStride: usize, inZp: i32, deltas: usize, values: usize, n: i32, G: i32, c: i32, output: usize, outStride: usize, bias: usize, requant: usize, outZp: i32, actLo: v128, actHi: v128): void {
+  const zpLow = zeroPointSums(values, n, G, inZp, false);
+  const zpHigh = G == 8 ? zeroPointSums(values, n, G, inZp, true) : zpLow;
+  const dataBound = n * 127 * 128;
+  const eLow = boundedFastExponent(requant, bias, c, zpLow, dataBound);
+  const eHigh = G == 8 ? boundedFastExponent(requant, bias, c + 4, zpHigh, dataBound) : eLow;
+  if (eLow != 0 && eHigh != 0) quads(input, rows, inStride, deltas, values, n, G, c, output, outStride, bias, requant, outZp, actLo, actHi, zpLow, zpHigh, dataBound, eLow, eHigh, true);
+  else quads(input, rows, inStride, deltas, values, n, G, c, output, outStride, bias, requant, outZp, actLo, actHi, zpLow, zpHigh, dataBound, eLow, eHigh, false);
+}
+
+/** The row loop, one copy per requantization path (`fast` constant at both call sites). */
+// @ts-ignore: decorator
+@inline
+function quads(input: usize, rows: i32, inStride: usize, deltas: usize, values: usize, n: i32, G: i32, c: i32, output: usize, outStride: usize, bias: usize, requant: usize, outZp: i32, actLo: v128, actHi: v128, zpLow: v128, zpHigh: v128, dataBound: i32, eLow: i32, eHigh: i32, fast: bool): void {
+  const s = inStride;
+  const steps = (n + 1) >> 1, pairs = n >> 1;
+  // starting values: B = bias - inZp * sum(w), clamped for the fast path (see its header)
+  const zero = i32x4.splat(0);
+  const bLow = fast ? boundedBias(bias, requant, c, zpLow, dataBound) : i32x4.sub(bias != 0 ? v128.load(bias + (<usize>c << 2)) : zero, zpLow);
+  const bHigh = G != 8 ? zero : fast ? boundedBias(bias, requant, c + 4, zpHigh, dataBound) : i32x4.sub(bias != 0 ? v128.load(bias + (<usize>c << 2), 16) : zero, zpHigh);
+  const multLow = fast ? requantMultipliers(requant, c) : zero, multHigh = fast && G == 8 ? requantMultipliers(requant, c + 4) : zero;
+  const shiftsLow = fast ? requantShifts(requant, c) : zero, shiftsHigh = fast && G == 8 ? requantShifts(requant, c + 4) : zero;
+  const factorsLow = fast ? requantFastFactors(shiftsLow, eLow) : zero, factorsHigh = fast && G == 8 ? requantFastFactors(shiftsHigh, eHigh) : zero;
+  const stepsLow = fast ? requantFastSteps(shiftsLow, eLow) : zero, stepsHigh = fast && G == 8 ? requantFastSteps(shiftsHigh, eHigh) : zero;
+  const t0 = fast ? requantFastTerms(requant, c, eLow, outZp) : zero, t1 = fast ? requantFastTerms(requant, c + 2, eLow, outZp) : zero;
+  const t2 = fast && G == 8 ? requantFastTerms(requant, c + 4, eHigh, outZp) : zero, t3 = fast && G == 8 ? requantFastTerms(requant, c + 6, eHigh, outZp) : zero;
+  let r = 0;
+  do {
+    if (r > rows - QUAD_ROWS) r = rows - QUAD_ROWS;
+    const x0 = input + <usize>r * s, x1 = x0 + s, x2 = x1 + s, x3 = x2 + s;
+    let a0 = bLow, a1 = bLow, a2 = bLow, a3 = bLow;
+    let b0 = bHigh, b1 = bHigh, b2 = bHigh, b3 = bHigh;
+    let d = deltas, v = values, ci: usize = 0;
+    for (let i = 0; i < steps; i++) {
+      const ia = ci + <usize>load<u16>(d);
+      let ib = ia, w: v128;
+      if (i < pairs) {
+        ib = ia + <usize>load<u16>(d, 2);
+        w = pairBytes(v, G);
+      } else {
+        w = singleBytes(v, G); // ib == ia: its weights are 0
+      }
+      ci = ib;
+      const wl = i16x8.extend_low_i8x16_s(w);
+      const u0 = inputPair(x0, ia, ib), u1 = inputPair(x1, ia, ib), u2 = inputPair(x2, ia, ib), u3 = inputPair(x3, ia, ib);
+      a0 = mac(a0, u0, wl); a1 = mac(a1, u1, wl); a2 = mac(a2, u2, wl); a3 = mac(a3, u3, wl);
+      if (G == 8) {
+        const wh = i16x8.extend_high_i8x16_s(w);
+        b0 = mac(b0, u0, wh); b1 = mac(b1, u1, wh); b2 = mac(b2, u2, wh); b3 = mac(b3, u3, wh);
+      }
+      d += 4;
+      v += <usize>(2 * G);
+    }
+    const y = output + <usize>r * outStride + <usize>c;
+    if (fast) {
+      a0 = requantizeFastUnclamped(a0, multLow, factorsLow, stepsLow, t0, t1, eLow);
+      a1 = requantizeFastUnclamped(a1, multLow, factorsLow, stepsLow, t0, t1, eLow);
+      a2 = requantizeFastUnclamped(a2, multLow, factorsLow, stepsLow, t0, t1, eLow);
+      a3 = requantizeFastUnclamped(a3, multLow, factorsLow, stepsLow, t0, t1, eLow);
+      if (G == 8) {
+        b0 = requantizeFastUnclamped(b0, multHigh, factorsHigh, stepsHigh, t2, t3, eHigh);
+        b1 = requantizeFastUnclamped(b1, multHigh, factorsHigh, stepsHigh, t2, t3, eHigh);
+        b2 = requantizeFastUnclamped(b2, multHigh, factorsHigh, stepsHigh, t2, t3, eHigh);
+        b3 = requantizeFastUnclamped(b3, multHigh, factorsHigh, stepsHigh, t2, t3, eHigh);
+      }
+    } else {
+      a0 = requantizeGeneral(a0, requant, c, outZp); a1 = requantizeGeneral(a1, requant, c, outZp);
+      a2 = requantizeGeneral(a2, requant, c, outZp); a3 = requantizeGeneral(a3, requant, c, outZp);
+      if (G == 8) {
+        b0 = requantizeGeneral(b0, requant, c + 4, outZp); b1 = requantizeGeneral(b1, requant, c + 4, outZp);
+        b2 = requantizeGeneral(b2, requant, c + 4, outZp); b3 = requantizeGeneral(b3, requant, c + 4, outZp);
+      }
+    }
+    if (G == 8) {
+      v128.store64_lane(y, narrowLanes8(a0, b0, actLo, actHi), 0);
+      v128.store64_lane(y + outStride, narrowLanes8(a1, b1, actLo, actHi), 0);
+      v128.store64_lane(y + 2 * outStride, narrowLanes8(a2, b2, actLo, actHi), 0);
+      v128.store64_lane(y + 3 * outStride, narrowLanes8(a3, b3, actLo, actHi), 0);
+    } else {
+      const q01 = narrowLanes8(a0, a1, actLo, actHi), q23 = narrowLanes8(a2, a3, actLo, actHi);
+      v128.store32_lane(y, q01, 0); v128.store32_lane(y + outStride, q01, 1);
+      v128.store32_lane(y + 2 * outStride, q23, 0); v128.store32_lane(y + 3 * outStride, q23, 1);
+    }
+    r += QUAD_ROWS;
+  } while (r < rows);
+}
