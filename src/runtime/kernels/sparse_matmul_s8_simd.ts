@@ -2,24 +2,35 @@
 // sparse_fully_connected_s8_simd; bit-exact with sparseMatmulS8 (and so with matmulS8 on the
 // decoded weights). Same operands: input int8 [rows][inC], a group-sparse blob validated for
 // (outC, inC), output int8 [rows][outC].
-//   rows >= 8: tiles of 8 (G = 8: 4) pixels, lanes = pixels (sparse_tiles_s8_simd.ts)
-//   rows <  8: one row at a time, lanes = the block's output channels (sparse_rows_s8_simd.ts)
+//   G = 8, rows >= 4 (G = 4: also when the block has few groups): 4 rows at a time, lanes =
+//            the block's output channels (sparse_quads_s8_simd.ts)
+//   G <= 4, rows >= 8: tiles of 8 pixels, lanes = pixels (sparse_tiles_s8_simd.ts)
+//   other:   one row at a time, lanes = the block's output channels (sparse_rows_s8_simd.ts)
 // Each block is dispatched on g once, so the inner loops are compiled per group size.
 import { sparseBlockQuads, QUAD_ROWS } from './sparse_quads_s8_simd';
 import { sparseBlockRow } from './sparse_rows_s8_simd';
 import { sparseBlockTiles, TILE_MIN_ROWS } from './sparse_tiles_s8_simd';
 import { sparseDeltasOffset, sparseGroupCount, sparseGroupSize, sparseValuesOffset } from '../sparse_weights';
 
+/**
+ * Nonzero groups below which a block of 4 channels takes the 4-row pass rather than the pixel
+ * tiles: the tiles' gathers cost less per group, the 4-row pass's output stage less per row
+ * (measured crossover about 7 groups; bench/kernels_sparse.ts).
+ */
+// @ts-ignore: decorator
+@inline const QUAD_MAX_GROUPS_G4: i32 = 8;
+
 /** All rows, block of G channels starting at c (G constant at each call site). */
 // @ts-ignore: decorator
 @inline
 function block(input: usize, rows: i32, inC: i32, inZp: i32, zp: v128, deltas: usize, values: usize, n: i32, G: i32, c: i32, output: usize, outC: i32, bias: usize, requant: usize, outZp: i32, actMin: i32, actMax: i32, actLo: v128, actHi: v128): void {
   const inStride = <usize>inC, outStride = <usize>outC;
-  if (G >= 4 && rows >= QUAD_ROWS) {
+  const quads = G == 8 ? rows >= QUAD_ROWS : G == 4 && rows >= QUAD_ROWS && (n < QUAD_MAX_GROUPS_G4 || rows < TILE_MIN_ROWS);
+  if (quads) {
     sparseBlockQuads(input, rows, inStride, inZp, deltas, values, n, G, c, output, outStride, bias, requant, outZp, actLo, actHi);
     return;
   }
-  if (rows >= TILE_MIN_ROWS) {
+  if (G <= 4 && rows >= TILE_MIN_ROWS) {
     sparseBlockTiles(input, rows, inStride, zp, deltas, values, n, G, c, output, outStride, bias, requant, outZp, actLo, actHi);
     return;
   }

@@ -1,12 +1,10 @@
-// SIMD128 sparse x dense product over tiles of pixels, for rows >= TILE_MIN_ROWS; part of
-// sparseMatmulS8Simd, bit-exact with sparseMatmulS8. Lanes are pixels; one pass covers a whole
-// block of G output channels, so each gathered input serves all G channels:
+// SIMD128 sparse x dense product over tiles of 8 pixels for blocks of G = 1, 2 or 4 channels,
+// rows >= TILE_MIN_ROWS; part of sparseMatmulS8Simd, bit-exact with sparseMatmulS8. Lanes are
+// pixels; one pass covers the whole block, so each gathered input serves all G channels:
 //
-//   G      tile          accumulators (i32x4)                 gather per two groups (ia, ib)
-//   1,2,4  8 pixels      k[j] pixels 0-3, k[4+j] pixels 4-7   16 load8_lane
-//   8      4 pixels      k[j] pixels 0-3 of channel j         8 load8_lane
-//
-//   gather   [x0[ia] x0[ib] x1[ia] x1[ib] ...], widened to i16, minus inZp: (ia, ib) pairs
+//   gather   two groups (input channels ia, ib) of 8 pixels into one i8x16 (16 load8_lane):
+//            [x0[ia] x0[ib] x1[ia] x1[ib] ...], widened to i16, minus inZp: (ia, ib) pairs
+//   accum    k[j] pixels 0-3, k[4+j] pixels 4-7 of channel c+j (i32x4)
 //   weights  (W[c+j][ia], W[c+j][ib]) as an i16 pair splatted over the 4 i32 lanes, so
 //            i32x4.dot_i16x8_s adds both groups' products per pixel
 //
@@ -19,25 +17,20 @@ import { FAST_MAX_EXPONENT, requantizeFast, requantizeLanes, requantLeftFactors,
 // @ts-ignore: decorator
 @inline export const TILE_MIN_ROWS: i32 = 8;
 
-/** Pixels per tile: 8, or 4 for G = 8 (8 channels x 1 accumulator each). */
+/** Pixels per tile. */
 // @ts-ignore: decorator
-@inline
-function tilePixels(G: i32): i32 {
-  return G == 8 ? 4 : 8;
-}
+@inline const TILE_PIXELS: i32 = 8;
 
-/** [p[ia] p[ib]] for the P pixels p = x, x + s, ... (lanes 2P.. are zero). */
+/** [p[ia] p[ib]] for the 8 pixels p = x, x + s, ..., x + 7s. */
 // @ts-ignore: decorator
 @inline
-function gatherPairs(x: usize, ia: usize, ib: usize, s: usize, P: i32): v128 {
+function gatherPairs(x: usize, ia: usize, ib: usize, s: usize): v128 {
   let pa = x + ia, pb = x + ib;
   let v = v128.load8_lane(pa, i32x4.splat(0), 0);
   v = v128.load8_lane(pb, v, 1); pa += s; pb += s;
   v = v128.load8_lane(pa, v, 2); v = v128.load8_lane(pb, v, 3); pa += s; pb += s;
   v = v128.load8_lane(pa, v, 4); v = v128.load8_lane(pb, v, 5); pa += s; pb += s;
-  v = v128.load8_lane(pa, v, 6); v = v128.load8_lane(pb, v, 7);
-  if (P == 4) return v;
-  pa += s; pb += s;
+  v = v128.load8_lane(pa, v, 6); v = v128.load8_lane(pb, v, 7); pa += s; pb += s;
   v = v128.load8_lane(pa, v, 8); v = v128.load8_lane(pb, v, 9); pa += s; pb += s;
   v = v128.load8_lane(pa, v, 10); v = v128.load8_lane(pb, v, 11); pa += s; pb += s;
   v = v128.load8_lane(pa, v, 12); v = v128.load8_lane(pb, v, 13); pa += s; pb += s;
@@ -46,7 +39,7 @@ function gatherPairs(x: usize, ia: usize, ib: usize, s: usize, P: i32): v128 {
 
 /**
  * The weights of two consecutive groups a, b as byte pairs (a_j, b_j) at bytes 2j, 2j + 1 for
- * the block's channels j < G; `v` points at a's first weight, b's are G bytes later. `single`:
+ * the block's channels j < G (<= 4); `v` points at a's first weight, b's are G bytes later. `single`:
  * b is not there (a lone last group), its bytes are 0. Reads exactly the bytes it uses.
  */
 // @ts-ignore: decorator
@@ -59,14 +52,9 @@ function weightPairBytes(v: usize, G: i32, single: bool): v128 {
     const w = v128.load32_zero(v);
     return i8x16.shuffle(w, w, 0, 2, 1, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4);
   }
-  if (G == 4) {
-    if (single) return i8x16.shuffle(v128.load32_zero(v), z, 0, 16, 1, 16, 2, 16, 3, 16, 16, 16, 16, 16, 16, 16, 16, 16);
-    const w = v128.load64_zero(v);
-    return i8x16.shuffle(w, w, 0, 4, 1, 5, 2, 6, 3, 7, 8, 8, 8, 8, 8, 8, 8, 8);
-  }
-  if (single) return i8x16.shuffle(v128.load64_zero(v), z, 0, 16, 1, 16, 2, 16, 3, 16, 4, 16, 5, 16, 6, 16, 7, 16);
-  const w = v128.load(v);
-  return i8x16.shuffle(w, w, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
+  if (single) return i8x16.shuffle(v128.load32_zero(v), z, 0, 16, 1, 16, 2, 16, 3, 16, 16, 16, 16, 16, 16, 16, 16, 16);
+  const w = v128.load64_zero(v);
+  return i8x16.shuffle(w, w, 0, 4, 1, 5, 2, 6, 3, 7, 8, 8, 8, 8, 8, 8, 8, 8);
 }
 
 // @ts-ignore: decorator
@@ -104,14 +92,6 @@ function channel8(lo: v128, hi: v128, c: i32, requant: usize, outZp: i32): v128 
   return i16x8.narrow_i32x4_s(requantChannel(lo, m, shift, outZp), requantChannel(hi, m, shift, outZp));
 }
 
-/** Channels c, c + 1 of 4 pixels requantized and narrowed to i16: [c p0..p3, c+1 p0..p3]. */
-// @ts-ignore: decorator
-@inline
-function channels4(a: v128, b: v128, c: i32, requant: usize, outZp: i32): v128 {
-  const p = requant + (<usize>c << 3);
-  return i16x8.narrow_i32x4_s(requantChannel(a, load<i32>(p), load<i32>(p, 4), outZp), requantChannel(b, load<i32>(p, 8), load<i32>(p, 12), outZp));
-}
-
 // @ts-ignore: decorator
 @inline
 function clampBytes(v: v128, actLo: v128, actHi: v128): v128 {
@@ -126,28 +106,24 @@ function biasSplat(bias: usize, c: i32): v128 {
 }
 
 /**
- * The block of G channels starting at c over all rows (rows >= TILE_MIN_ROWS) in tiles; the last
- * tile starts at rows - P (overlapping, it rewrites identical values). G is a constant at each
- * call site. `deltas` u16 [n] and `values` i8 [n][G] of the block.
+ * The block of G channels (1, 2 or 4) starting at c over all rows (rows >= TILE_MIN_ROWS) in
+ * tiles; the last tile starts at rows - 8 (overlapping, it rewrites identical values). G is a
+ * constant at each call site. `deltas` u16 [n] and `values` i8 [n][G] of the block.
  */
 // @ts-ignore: decorator
 @inline
 export function sparseBlockTiles(input: usize, rows: i32, inStride: usize, zp: v128, deltas: usize, values: usize, n: i32, G: i32, c: i32, output: usize, outStride: usize, bias: usize, requant: usize, outZp: i32, actLo: v128, actHi: v128): void {
-  const P = tilePixels(G);
   const pairs = n >> 1;
   const steps = (n + 1) >> 1;
   let r = 0;
   do {
-    if (r > rows - P) r = rows - P;
+    if (r > rows - TILE_PIXELS) r = rows - TILE_PIXELS;
     const x = input + <usize>r * inStride;
-    // P = 8: k0..k3 pixels 0-3 and k4..k7 pixels 4-7 of channels 0..G-1; P = 4: k0..k7 channels 0..7
-    let k0 = biasSplat(bias, c), k1 = k0, k2 = k0, k3 = k0, k4 = k0, k5 = k0, k6 = k0, k7 = k0;
-    if (G >= 2) { k1 = biasSplat(bias, c + 1); if (P == 8) k5 = k1; }
-    if (G >= 4) {
-      k2 = biasSplat(bias, c + 2); k3 = biasSplat(bias, c + 3);
-      if (P == 8) { k6 = k2; k7 = k3; }
-    }
-    if (G == 8) { k4 = biasSplat(bias, c + 4); k5 = biasSplat(bias, c + 5); k6 = biasSplat(bias, c + 6); k7 = biasSplat(bias, c + 7); }
+    // k0..k3: pixels 0-3, k4..k7: pixels 4-7 of channels c..c+G-1
+    let k0 = biasSplat(bias, c), k1 = k0, k2 = k0, k3 = k0;
+    if (G >= 2) k1 = biasSplat(bias, c + 1);
+    if (G >= 4) { k2 = biasSplat(bias, c + 2); k3 = biasSplat(bias, c + 3); }
+    let k4 = k0, k5 = k1, k6 = k2, k7 = k3;
     let d = deltas, v = values, ci: usize = 0;
     // pairs of groups, then the lone last group of an odd count (as a pair with zero weights)
     for (let i = 0; i < steps; i++) {
@@ -160,35 +136,20 @@ export function sparseBlockTiles(input: usize, rows: i32, inStride: usize, zp: v
         w = weightPairBytes(v, G, true);
       }
       ci = ib;
-      const xv = gatherPairs(x, ia, ib, inStride, P);
+      const xv = gatherPairs(x, ia, ib, inStride);
       const wl = i16x8.extend_low_i8x16_s(w);
       const xl = i16x8.sub(i16x8.extend_low_i8x16_s(xv), zp);
       const w0 = i32x4.shuffle(wl, wl, 0, 0, 0, 0), w1 = i32x4.shuffle(wl, wl, 1, 1, 1, 1);
       const w2 = i32x4.shuffle(wl, wl, 2, 2, 2, 2), w3 = i32x4.shuffle(wl, wl, 3, 3, 3, 3);
-      if (P == 8) {
-        const xh = i16x8.sub(i16x8.extend_high_i8x16_s(xv), zp);
-        k0 = mac(k0, xl, w0); k4 = mac(k4, xh, w0);
-        if (G >= 2) { k1 = mac(k1, xl, w1); k5 = mac(k5, xh, w1); }
-        if (G >= 4) { k2 = mac(k2, xl, w2); k6 = mac(k6, xh, w2); k3 = mac(k3, xl, w3); k7 = mac(k7, xh, w3); }
-      } else {
-        const wh = i16x8.extend_high_i8x16_s(w);
-        k0 = mac(k0, xl, w0); k1 = mac(k1, xl, w1); k2 = mac(k2, xl, w2); k3 = mac(k3, xl, w3);
-        k4 = mac(k4, xl, i32x4.shuffle(wh, wh, 0, 0, 0, 0)); k5 = mac(k5, xl, i32x4.shuffle(wh, wh, 1, 1, 1, 1));
-        k6 = mac(k6, xl, i32x4.shuffle(wh, wh, 2, 2, 2, 2)); k7 = mac(k7, xl, i32x4.shuffle(wh, wh, 3, 3, 3, 3));
-      }
+      const xh = i16x8.sub(i16x8.extend_high_i8x16_s(xv), zp);
+      k0 = mac(k0, xl, w0); k4 = mac(k4, xh, w0);
+      if (G >= 2) { k1 = mac(k1, xl, w1); k5 = mac(k5, xh, w1); }
+      if (G >= 4) { k2 = mac(k2, xl, w2); k6 = mac(k6, xh, w2); k3 = mac(k3, xl, w3); k7 = mac(k7, xh, w3); }
       d += 4;
       v += <usize>(2 * G);
     }
     const y = output + <usize>r * outStride + <usize>c;
-    if (P == 4) {
-      // bytes [c0..c3 x p0..p3] and [c4..c7 x p0..p3] -> one 8-byte row per pixel
-      const a = clampBytes(i8x16.narrow_i16x8_s(channels4(k0, k1, c, requant, outZp), channels4(k2, k3, c + 2, requant, outZp)), actLo, actHi);
-      const b = clampBytes(i8x16.narrow_i16x8_s(channels4(k4, k5, c + 4, requant, outZp), channels4(k6, k7, c + 6, requant, outZp)), actLo, actHi);
-      const t01 = i8x16.shuffle(a, b, 0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29);
-      const t23 = i8x16.shuffle(a, b, 2, 6, 10, 14, 18, 22, 26, 30, 3, 7, 11, 15, 19, 23, 27, 31);
-      v128.store64_lane(y, t01, 0); v128.store64_lane(y + outStride, t01, 1);
-      v128.store64_lane(y + 2 * outStride, t23, 0); v128.store64_lane(y + 3 * outStride, t23, 1);
-    } else if (G == 1) {
+    if (G == 1) {
       const q = channel8(k0, k4, c, requant, outZp);
       const t = clampBytes(i8x16.narrow_i16x8_s(q, q), actLo, actHi);
       let p = y;
@@ -217,6 +178,6 @@ export function sparseBlockTiles(input: usize, rows: i32, inStride: usize, zp: v
       v128.store32_lane(p, hi, 0); p += outStride; v128.store32_lane(p, hi, 1); p += outStride;
       v128.store32_lane(p, hi, 2); p += outStride; v128.store32_lane(p, hi, 3);
     }
-    r += P;
+    r += TILE_PIXELS;
   } while (r < rows);
 }
