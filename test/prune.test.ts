@@ -1,11 +1,20 @@
 // The pruning tool: group and 2:4 masks (block structure, exact counts, smallest first), the
 // Zhu & Gupta schedule, layer selection, allocation over layers, fine-tuning that keeps
 // pruned weights at exactly 0, reproducible seeded runs, the sensitivity table, and the
-// acceptance run on the reference CNN (fp32 and int8 on the device runtime).
+// acceptance run on the reference CNN (fp32 and int8 on the device runtime); the fine-tuning
+// aids: the distillation loss (value, gradient against finite differences) and
+// quantization-aware fine-tuning (weights on the int8 grid; the fake-quantized forward of a
+// small layer equals the int8 device output within one output step, closer than float).
 import { describe, expect, it } from 'vitest';
 import { ModelBuilder } from '../src/compiler/builder.js';
+import { getDevice } from '../src/compiler/devices.js';
+import { forward, outputOf } from '../src/compiler/engine.js';
+import { softmaxCrossEntropy } from '../src/compiler/fp32/index.js';
 import type { FullyConnectedNode, Graph } from '../src/compiler/graph.js';
 import { referenceCnn } from '../src/compiler/models.js';
+import { distillationLoss } from '../src/compiler/prune/distill.js';
+import { activationGrids, fakeQuantActivations, fakeQuantForward, fakeQuantWeights, WeightFakeQuant } from '../src/compiler/prune/fake_quant.js';
+import { quantizeGraph } from '../src/compiler/ptq.js';
 import { layerSensitivity, prunableLayerNames, pruneGraph, type PruneOptions } from '../src/compiler/prune.js';
 import { globalMagnitudeTargets, referenceBlockNorms, sensitivityTargets } from '../src/compiler/prune/allocate.js';
 import { pruneLayers, resolveGroup } from '../src/compiler/prune/layers.js';
@@ -13,6 +22,8 @@ import { blockScores, groupMask, nmMask } from '../src/compiler/prune/masks.js';
 import { isMaskUpdate, sparsityAt, type GradualSchedule } from '../src/compiler/prune/schedule.js';
 import { ValueError } from '../src/formats/errors.js';
 import { loadMnist, take } from '../src/host/datasets/mnist.js';
+import { Model } from '../src/host/model.js';
+import { Session } from '../src/host/session.js';
 import { int8Accuracy } from '../targets/node/prune_command.js';
 import { CALIBRATION_DIGITS, referenceData, referenceGraph } from '../targets/node/reference.js';
 import { Rng } from './helpers/rng.js';
@@ -221,6 +232,136 @@ describe('layerSensitivity', () => {
     for (const p of r.points.filter((q) => q.sparsity === 0)) expect(p.drop).toBe(0);
     for (const p of r.points) expect(p.drop).toBeCloseTo(r.baseline - p.accuracy, 12);
     expect(graph.nodes.map((n) => ('weight' in n ? Array.from(n.weight.data) : []))).toEqual(before);
+  });
+});
+
+const classes = 5;
+
+function randomArray(rng: Rng, n: number, scale = 1): Float32Array {
+  return Float32Array.from({ length: n }, () => scale * rng.normal());
+}
+
+describe('distillation loss', () => {
+  const rng = new Rng(21);
+  const batch = 4;
+  const labels = [0, 3, 4, 1];
+  const samples = [2, 0, 1, 2]; // rows of the teacher table, one repeated
+  const teacher = randomArray(rng, 3 * classes, 3);
+  for (const d of [{ temperature: 1, weight: 1 }, { temperature: 4, weight: 0.5 }, { temperature: 8, weight: 2 }]) {
+    it(`T=${d.temperature} w=${d.weight}: gradient equals central finite differences`, () => {
+      const logits = randomArray(rng, batch * classes, 2);
+      const { grad } = distillationLoss(logits, labels, samples, teacher, classes, d);
+      const h = 1e-2;
+      for (let i = 0; i < logits.length; i++) {
+        const at = (delta: number): number => {
+          const z = Float64Array.from(logits);
+          z[i] += delta;
+          return distillationLoss(Float32Array.from(z), labels, samples, teacher, classes, d).loss;
+        };
+        const numeric = (at(h) - at(-h)) / (2 * h);
+        expect(grad[i], `T=${d.temperature} w=${d.weight} logit ${i}: numeric ${numeric}`).toBeCloseTo(numeric, 3);
+      }
+    });
+  }
+
+  it('weight 0 is cross-entropy; a student equal to its teacher adds nothing', () => {
+    const logits = randomArray(rng, batch * classes, 2);
+    const ce = softmaxCrossEntropy(logits, labels, classes);
+    const off = distillationLoss(logits, labels, samples, teacher, classes, { temperature: 4, weight: 0 });
+    expect(off.loss).toBeCloseTo(ce.loss, 6);
+    expect(Array.from(off.grad)).toEqual(Array.from(ce.grad));
+    const self = distillationLoss(logits, labels, [0, 1, 2, 3], logits, classes, { temperature: 3, weight: 1 });
+    expect(self.loss).toBeCloseTo(ce.loss, 5);
+    self.grad.forEach((g, i) => expect(g, `logit ${i}`).toBeCloseTo(ce.grad[i], 6));
+  });
+
+  it('a teacher pulls the gradient towards its own softened output', () => {
+    // Student indifferent (all logits 0), teacher sure of class 2, label 0: the soft term
+    // lowers the loss's slope on class 2 (gradient more negative there than cross-entropy's).
+    const zero = new Float32Array(classes);
+    const sure = Float32Array.from({ length: classes }, (_, c) => (c === 2 ? 10 : 0));
+    const ce = softmaxCrossEntropy(zero, [0], classes).grad;
+    const kd = distillationLoss(zero, [0], [0], sure, classes, { temperature: 2, weight: 1 }).grad;
+    expect(kd[2]).toBeLessThan(ce[2]);
+  });
+});
+
+describe('fake-quantized weights', () => {
+  const rng = new Rng(22);
+  it('lie on the per-channel int8 grid within half a step, and pruned zeros stay +0', () => {
+    for (const [channels, last] of [[6, false], [5, true]] as const) {
+      const w = randomArray(rng, channels * 9);
+      for (let i = 0; i < w.length; i += 4) w[i] = 0;
+      const fq = fakeQuantWeights(w, channels, last);
+      const channelOf = (i: number): number => (last ? i % channels : Math.floor(i / 9));
+      const maxAbs = new Array(channels).fill(0);
+      w.forEach((v, i) => (maxAbs[channelOf(i)] = Math.max(maxAbs[channelOf(i)], Math.abs(v))));
+      fq.forEach((v, i) => {
+        const s = Math.fround(maxAbs[channelOf(i)] / 127);
+        const where = `channels ${channels} last ${last} weight ${i}: ${w[i]} -> ${v}`;
+        expect(Math.abs(v - w[i]), where).toBeLessThanOrEqual(s / 2 + 1e-7);
+        expect(Math.abs(v / s - Math.round(v / s)), where).toBeLessThan(1e-3);
+        if (w[i] === 0) expect(Object.is(v, 0), where).toBe(true);
+      });
+    }
+  });
+
+  it('swapIn / restore round-trips the float weights exactly; restore alone is a no-op', () => {
+    const graph = referenceCnn(3);
+    const before = graph.nodes.map((n) => ('weight' in n ? Array.from(n.weight.data) : []));
+    const fq = new WeightFakeQuant(graph);
+    fq.restore();
+    fq.swapIn();
+    expect(graph.nodes.map((n) => ('weight' in n ? Array.from(n.weight.data) : []))).not.toEqual(before);
+    fq.restore();
+    expect(graph.nodes.map((n) => ('weight' in n ? Array.from(n.weight.data) : []))).toEqual(before);
+  });
+});
+
+describe('fake-quantized forward', () => {
+  const rng = new Rng(23);
+  const calibration = Float32Array.from({ length: 64 * 28 * 28 }, () => Math.max(0, rng.uniform(-0.4, 1)));
+
+  it('activation grids are the ones quantizeGraph gives each tensor', () => {
+    const graph = referenceCnn(4);
+    const grids = activationGrids(graph, calibration);
+    const tensors = new Map(quantizeGraph(graph, calibration).tensors.map((t) => [t.name, t]));
+    for (const node of graph.nodes) {
+      const t = tensors.get(node.kind === 'input' ? `${node.name}/int8` : node.name)!;
+      expect(grids.get(node.name), node.name).toEqual({ scale: t.quant!.scale, zeroPoint: t.quant!.zeroPoint });
+    }
+  });
+
+  it('a fully connected layer: equals the int8 device output within one output step, closer than float', async () => {
+    const b = new ModelBuilder('fq-fc', [24]);
+    const graph: Graph = b.build(b.fullyConnected(b.input(), { units: 12, name: 'fc' }), rng);
+    const bias = (graph.nodes[1] as FullyConnectedNode).bias.data;
+    bias.forEach((_, c) => (bias[c] = 0.3 * rng.normal()));
+    const samples = 64;
+    const cal = randomArray(rng, samples * 24);
+    const grids = activationGrids(graph, cal);
+    const inputs = fakeQuantActivations(cal.slice(), grids.get('input')); // on the input grid: the device's quantize is exact
+    const session = await Session.create(Model.compile(quantizeGraph(graph, cal), { device: getDevice('stm32f746') }), { build: 'mvp' });
+    const device = new Float32Array(samples * 12);
+    for (let n = 0; n < samples; n++) device.set(session.run(inputs.subarray(n * 24, (n + 1) * 24))[0] as Float32Array, n * 12);
+    const fq = new WeightFakeQuant(graph);
+    const float = outputOf(forward(graph, inputs, samples));
+    fq.swapIn();
+    const simulated = outputOf(fakeQuantForward(graph, inputs, samples, grids));
+    fq.restore();
+    const step = grids.get('fc')!.scale[0];
+    let exact = 0;
+    let simulatedError = 0;
+    let floatError = 0;
+    for (let i = 0; i < device.length; i++) {
+      const steps = Math.abs(simulated[i] - device[i]) / step;
+      expect(steps, `sample ${Math.floor(i / 12)} output ${i % 12}: simulated ${simulated[i]} device ${device[i]}`).toBeLessThanOrEqual(1.001);
+      if (steps < 1e-3) exact++;
+      simulatedError += Math.abs(simulated[i] - device[i]);
+      floatError += Math.abs(float[i] - device[i]);
+    }
+    expect(exact / device.length, `${exact} of ${device.length} outputs equal`).toBeGreaterThan(0.95);
+    expect(simulatedError, `mean |error| simulated ${simulatedError / device.length}, float ${floatError / device.length}`).toBeLessThan(floatError / 4);
   });
 });
 

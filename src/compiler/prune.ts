@@ -10,15 +10,20 @@
 // into int8 zeros and the sparse encoder can drop them.
 
 import { ValueError } from '../formats/errors.js';
-import { cloneGraph, type Graph } from './graph.js';
+import type { QuantParams } from '../formats/qmodel.js';
+import { forward } from './engine.js';
+import { cloneGraph, size, type Graph } from './graph.js';
 import { globalMagnitudeTargets, referenceBlockNorms, sensitivityTargets, type SensitivityPoint } from './prune/allocate.js';
 import { pruneLayers, type GroupSize, type PruneLayer, type PrunePattern } from './prune/layers.js';
+import { checkDistillation, distillationLoss, teacherLogits, type DistillationOptions } from './prune/distill.js';
+import { activationGrids, fakeQuantForward, WeightFakeQuant } from './prune/fake_quant.js';
 import { applyMask, groupMask, maskSparsity, nmMask, type Mask } from './prune/masks.js';
 import { checkSchedule, isMaskUpdate, rampProgress, sparsityAt, type GradualSchedule } from './prune/schedule.js';
 import { evaluate, trainFp32, type Dataset, type TrainOptions } from './train_fp32.js';
 
 export { GROUP_SIZES, prunableLayerNames, type GroupSize, type PrunePattern } from './prune/layers.js';
 export type { Mask } from './prune/masks.js';
+export type { DistillationOptions } from './prune/distill.js';
 export type { SensitivityPoint } from './prune/allocate.js';
 
 export interface PruneData {
@@ -56,6 +61,13 @@ export interface PruneOptions {
   updateEvery?: number;
   /** Fine-tuning optimizer settings; default Adam, learning rate 2e-3, cosine decay, batch 32. */
   training?: Pick<TrainOptions, 'batchSize' | 'optimizer' | 'learningRate' | 'schedule' | 'momentum'>;
+  /** Distil from the unpruned graph while fine-tuning (prune/distill.ts); default plain cross-entropy. */
+  distillation?: DistillationOptions;
+  /**
+   * The last `quantizationAwareEpochs` fine-tuning epochs run forward on int8-rounded weights
+   * (prune/fake_quant.ts), so the weights settle where int8 rounding costs least. Default 0.
+   */
+  quantizationAwareEpochs?: number;
   /** Seed of the fine-tuning shuffle: same graph, data, options and seed give the same weights. */
   seed: number;
   /** Called after every fine-tuning step, once the masks are applied (progress reporting). */
@@ -114,6 +126,8 @@ export interface PruneResult {
 }
 
 const SENSITIVITY_SAMPLES = 1000;
+/** Quantization-aware epochs recalibrate activation ranges on the first training samples, as the CLI's PTQ does. */
+const QAT_CALIBRATION_SAMPLES = 500;
 export const DEFAULT_SENSITIVITY_GRID = [0.5, 0.7, 0.8, 0.9, 0.95];
 
 /** Gradual magnitude pruning with fine-tuning; see PruneOptions. */
@@ -152,11 +166,32 @@ export function pruneGraph(graph: Graph, data: PruneData, options: PruneOptions)
     history.push({ epoch: 0, step: 0, sparsity: 0, testLoss: e.loss, testAccuracy: e.accuracy });
   }
   if (totalSteps > 0) {
+    const qatEpochs = options.quantizationAwareEpochs ?? 0;
+    if (!(Number.isInteger(qatEpochs) && qatEpochs >= 0 && qatEpochs <= options.epochs)) {
+      throw new ValueError(`quantization-aware epochs must be an integer in [0, ${options.epochs}], got ${qatEpochs}`);
+    }
+    const stepsPerEpoch = Math.ceil(data.train.count / training.batchSize);
+    const qatFrom = totalSteps - qatEpochs * stepsPerEpoch;
+    const fakeQuant = new WeightFakeQuant(g);
+    const calibration = sample(data.train, QAT_CALIBRATION_SAMPLES).images;
+    let grids = new Map<string, QuantParams>();
+    const distill = options.distillation;
+    if (distill) checkDistillation(distill);
+    const teacher = distill ? teacherLogits(graph, data.train) : undefined;
+    const classes = size(graph.nodes.find((n) => n.name === graph.output)!.shape);
     trainFp32(g, data.train, {
       ...training,
       epochs: options.epochs,
       seed: options.seed,
       test: data.test,
+      loss: distill ? (logits, labels, samples) => distillationLoss(logits, labels, samples, teacher!, classes, distill) : undefined,
+      forward: (net, input, batch, step) => {
+        if (step < qatFrom) return forward(net, input, batch);
+        if ((step - qatFrom) % stepsPerEpoch === 0) grids = activationGrids(net, calibration); // float weights, as PTQ sees them
+        fakeQuant.swapIn();
+        return fakeQuantForward(net, input, batch, grids);
+      },
+      beforeUpdate: () => fakeQuant.restore(),
       afterStep: (step) => {
         if (isMaskUpdate(step, schedule)) {
           const targets = targetsAt(step, masks);

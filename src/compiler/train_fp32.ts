@@ -5,8 +5,8 @@
 
 import { ShapeError } from '../formats/errors.js';
 import { Random } from '../host/random.js';
-import { backward, forward, outputOf, predict } from './engine.js';
-import { softmaxCrossEntropy } from './fp32/index.js';
+import { backward, forward, outputOf, predict, type ForwardPass } from './engine.js';
+import { softmaxCrossEntropy, type LossResult } from './fp32/index.js';
 import { parameters, size, type Graph, type Param } from './graph.js';
 
 /** Samples packed one after another (count * inputSize floats), integer labels. */
@@ -44,6 +44,20 @@ export interface TrainOptions {
    * so that pruned weights stay exactly 0.
    */
   afterStep?: (step: number) => void;
+  /**
+   * Replaces softmax cross-entropy: the mean loss of the batch and dL/dlogits. `samples[i]` is
+   * the index in `train` of batch row i (e.g. to look up cached teacher logits).
+   */
+  loss?: (logits: Float32Array, labels: Uint8Array, samples: Int32Array) => LossResult;
+  /**
+   * Replaces engine.forward for the training steps (`step` = steps done so far), e.g. a
+   * fake-quantized forward. It may swap other values into the parameters (fake-quantized
+   * weights) if beforeUpdate puts the originals back: the gradient of that pass is then
+   * applied to the originals (a straight-through estimator).
+   */
+  forward?: (graph: Graph, input: Float32Array, batch: number, step: number) => ForwardPass;
+  /** Called after the backward pass, before the optimizer update. */
+  beforeUpdate?: (step: number) => void;
 }
 
 export interface EpochRecord {
@@ -57,7 +71,7 @@ export interface EpochRecord {
 }
 
 /** The settings a training run actually used (defaults filled in), for artifacts. */
-export function resolvedSettings(o: TrainOptions): Required<Omit<TrainOptions, 'test' | 'onEpoch' | 'afterStep'>> {
+export function resolvedSettings(o: TrainOptions): Required<Omit<TrainOptions, 'test' | 'onEpoch' | 'afterStep' | 'loss' | 'forward' | 'beforeUpdate'>> {
   const optimizer = o.optimizer ?? 'adam';
   return {
     epochs: o.epochs, batchSize: o.batchSize ?? 32, optimizer,
@@ -80,6 +94,7 @@ export function trainFp32(graph: Graph, train: Dataset, options: TrainOptions): 
   const totalSteps = s.epochs * stepsPerEpoch;
   const batchImages = new Float32Array(s.batchSize * inputSize);
   const batchLabels = new Uint8Array(s.batchSize);
+  const batchSamples = new Int32Array(s.batchSize);
   const history: EpochRecord[] = [];
   let step = 0;
   for (let epoch = 1; epoch <= s.epochs; epoch++) {
@@ -92,14 +107,19 @@ export function trainFp32(graph: Graph, train: Dataset, options: TrainOptions): 
         const k = order[start + i];
         batchImages.set(train.images.subarray(k * inputSize, (k + 1) * inputSize), i * inputSize);
         batchLabels[i] = train.labels[k];
+        batchSamples[i] = k;
       }
-      const pass = forward(graph, batchImages.subarray(0, n * inputSize), n);
+      const input = batchImages.subarray(0, n * inputSize);
+      const pass = options.forward ? options.forward(graph, input, n, step) : forward(graph, input, n);
       const logits = outputOf(pass);
-      const { loss, grad } = softmaxCrossEntropy(logits, batchLabels, classes);
+      const labels = batchLabels.subarray(0, n);
+      const { loss, grad } = options.loss ? options.loss(logits, labels, batchSamples.subarray(0, n)) : softmaxCrossEntropy(logits, labels, classes);
       lossSum += loss * n;
       correct += countCorrect(logits, batchLabels, n, classes);
       const lr = s.schedule === 'cosine' ? 0.5 * s.learningRate * (1 + Math.cos((Math.PI * step) / totalSteps)) : s.learningRate;
-      optimizer.step(backward(pass, grad).params, lr);
+      const grads = backward(pass, grad).params;
+      options.beforeUpdate?.(step);
+      optimizer.step(grads, lr);
       step++;
       options.afterStep?.(step);
     }
