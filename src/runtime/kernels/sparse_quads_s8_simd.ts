@@ -1,8 +1,8 @@
 // SIMD128 sparse x dense product of 4 rows at a time for blocks of G = 4 or 8 channels (rows >= 4);
 // part of sparseMatmulS8Simd, bit-exact with sparseMatmulS8. Lanes are output channels:
 //
-//   weights  two groups a, b of the block as i16 pairs (W[c+j][a], W[c+j][b]) in i32 lane j:
-//            one 8- or 16-byte load and one shuffle per pair of groups, shared by the 4 rows
+//   weights  two groups a, b of the block as i16 pairs (W[c+j][a], W[c+j][b]) in i32 lane j
+//            (sparse_weight_pairs_simd.ts), built once per pair of groups for the 4 rows
 //   inputs   per row, (x[a], x[b]) packed as one i32 (two scalar loads) and splatted, so
 //            i32x4.dot_i16x8_s adds both groups' products for 4 channels: no lane inserts
 //   zero pt  raw inputs; inZp * sum(w) of each channel is subtracted once per block, in the
@@ -13,6 +13,7 @@
 // n * 127 * 128) with the group's constants built once per block, else the general one; then
 // one G-byte store per row. The last quad starts at rows - 4 (it rewrites identical values).
 import { boundedBias, boundedFastExponent } from './output_stage_s8_simd_bounded';
+import { weightPairsHigh8, weightPairsLow } from './sparse_weight_pairs_simd';
 import {
   narrowLanes8, requantFastFactors, requantFastSteps, requantFastTerms, requantizeFastUnclamped,
   requantizeGeneral, requantMultipliers, requantShifts,
@@ -21,27 +22,6 @@ import {
 /** Rows per pass. */
 // @ts-ignore: decorator
 @inline export const QUAD_ROWS: i32 = 4;
-
-/** Weights of groups a (at v) and b (G bytes later) as i16 pairs: channels 0-3 (high: 4-7). */
-// @ts-ignore: decorator
-@inline
-function pairBytes(v: usize, G: i32): v128 {
-  if (G == 4) {
-    const w = v128.load64_zero(v);
-    return i8x16.shuffle(w, w, 0, 4, 1, 5, 2, 6, 3, 7, 8, 8, 8, 8, 8, 8, 8, 8);
-  }
-  const w = v128.load(v);
-  return i8x16.shuffle(w, w, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
-}
-
-/** A lone last group a at v as pairs (W[c+j][a], 0). */
-// @ts-ignore: decorator
-@inline
-function singleBytes(v: usize, G: i32): v128 {
-  const z = i32x4.splat(0);
-  if (G == 4) return i8x16.shuffle(v128.load32_zero(v), z, 0, 16, 1, 16, 2, 16, 3, 16, 16, 16, 16, 16, 16, 16, 16, 16);
-  return i8x16.shuffle(v128.load64_zero(v), z, 0, 16, 1, 16, 2, 16, 3, 16, 4, 16, 5, 16, 6, 16, 7, 16);
-}
 
 /** (x[ia], x[ib]) as an i16 pair splatted over the 4 i32 lanes. */
 // @ts-ignore: decorator
@@ -114,19 +94,19 @@ function quads(input: usize, rows: i32, inStride: usize, deltas: usize, values: 
     let d = deltas, v = values, ci: usize = 0;
     for (let i = 0; i < steps; i++) {
       const ia = ci + <usize>load<u16>(d);
-      let ib = ia, w: v128;
+      let ib = ia, wl: v128, wh = zero;
       if (i < pairs) {
         ib = ia + <usize>load<u16>(d, 2);
-        w = pairBytes(v, G);
-      } else {
-        w = singleBytes(v, G); // ib == ia: its weights are 0
+        wl = weightPairsLow(v, G, false);
+        if (G == 8) wh = weightPairsHigh8(v, false);
+      } else { // ib == ia with weights 0
+        wl = weightPairsLow(v, G, true);
+        if (G == 8) wh = weightPairsHigh8(v, true);
       }
       ci = ib;
-      const wl = i16x8.extend_low_i8x16_s(w);
       const u0 = inputPair(x0, ia, ib), u1 = inputPair(x1, ia, ib), u2 = inputPair(x2, ia, ib), u3 = inputPair(x3, ia, ib);
       a0 = mac(a0, u0, wl); a1 = mac(a1, u1, wl); a2 = mac(a2, u2, wl); a3 = mac(a3, u3, wl);
       if (G == 8) {
-        const wh = i16x8.extend_high_i8x16_s(w);
         b0 = mac(b0, u0, wh); b1 = mac(b1, u1, wh); b2 = mac(b2, u2, wh); b3 = mac(b3, u3, wh);
       }
       d += 4;

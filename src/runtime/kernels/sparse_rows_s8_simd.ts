@@ -16,8 +16,8 @@ import { narrowLanes4, narrowLanes8, reduceLanes, requantizeGeneral } from './ou
 
 // @ts-ignore: decorator
 @inline
-function mac(acc: v128, x: v128, w: v128, zp: v128): v128 {
-  return i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.sub(x, zp), w));
+function mac(acc: v128, x: v128, w: v128): v128 {
+  return i32x4.add(acc, i32x4.dot_i16x8_s(x, w));
 }
 
 /**
@@ -100,24 +100,24 @@ export function sparseBlockRow(x: usize, inZp: i32, zp: v128, deltas: usize, val
     const w = arrangeWeights(v128.load(v), G);
     let xLow: v128, xHigh: v128;
     if (G >= 4) {
-      // 2 or 4 inputs: scalar loads packed as i16 pairs and splatted (no lane inserts)
-      p += <usize>load<u16>(d); const x0 = <i32>load<i8>(p);
-      p += <usize>load<u16>(d, 2); const x1 = <i32>load<i8>(p);
+      // 2 or 4 inputs minus inZp: scalar loads packed as i16 pairs and splatted (no lane inserts)
+      p += <usize>load<u16>(d); const x0 = <i32>load<i8>(p) - inZp;
+      p += <usize>load<u16>(d, 2); const x1 = <i32>load<i8>(p) - inZp;
       xLow = i32x4.splat((x0 & 0xffff) | (x1 << 16));
       xHigh = xLow;
       if (G == 4) {
-        p += <usize>load<u16>(d, 4); const x2 = <i32>load<i8>(p);
-        p += <usize>load<u16>(d, 6); const x3 = <i32>load<i8>(p);
+        p += <usize>load<u16>(d, 4); const x2 = <i32>load<i8>(p) - inZp;
+        p += <usize>load<u16>(d, 6); const x3 = <i32>load<i8>(p) - inZp;
         xHigh = i32x4.splat((x2 & 0xffff) | (x3 << 16));
       }
     } else {
       const xs = arrangeInputs(gather(p, d, S), G);
-      xLow = i16x8.extend_low_i8x16_s(xs);
-      xHigh = i16x8.extend_high_i8x16_s(xs);
+      xLow = i16x8.sub(i16x8.extend_low_i8x16_s(xs), zp);
+      xHigh = i16x8.sub(i16x8.extend_high_i8x16_s(xs), zp);
       p += sumDeltas(d, S);
     }
-    accLow = mac(accLow, xLow, i16x8.extend_low_i8x16_s(w), zp);
-    accHigh = mac(accHigh, xHigh, i16x8.extend_high_i8x16_s(w), zp);
+    accLow = mac(accLow, xLow, i16x8.extend_low_i8x16_s(w));
+    accHigh = mac(accHigh, xHigh, i16x8.extend_high_i8x16_s(w));
     d += <usize>(2 * S);
     v += 16;
   }

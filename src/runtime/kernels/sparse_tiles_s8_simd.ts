@@ -5,12 +5,13 @@
 //   gather   two groups (input channels ia, ib) of 8 pixels into one i8x16 (16 load8_lane):
 //            [x0[ia] x0[ib] x1[ia] x1[ib] ...], widened to i16, minus inZp: (ia, ib) pairs
 //   accum    k[j] pixels 0-3, k[4+j] pixels 4-7 of channel c+j (i32x4)
-//   weights  (W[c+j][ia], W[c+j][ib]) as an i16 pair splatted over the 4 i32 lanes, so
-//            i32x4.dot_i16x8_s adds both groups' products per pixel
+//   weights  (W[c+j][ia], W[c+j][ib]) as an i16 pair (sparse_weight_pairs_simd.ts) splatted over
+//            the 4 i32 lanes, so i32x4.dot_i16x8_s adds both groups' products per pixel
 //
 // Accumulators start at the bias. The output stage requantizes each channel's vector with that
 // channel's splatted constants, narrows, and transposes the bytes so that a pixel's G outputs
 // are one G-byte store (output stride outC).
+import { weightPairsLow } from './sparse_weight_pairs_simd';
 import { FAST_MAX_EXPONENT, requantizeFast, requantizeLanes, requantLeftFactors, requantNoRightMask, requantRightFactors } from './output_stage_s8_simd';
 
 /** Rows from which sparseMatmulS8Simd takes this path. */
@@ -35,26 +36,6 @@ function gatherPairs(x: usize, ia: usize, ib: usize, s: usize): v128 {
   v = v128.load8_lane(pa, v, 10); v = v128.load8_lane(pb, v, 11); pa += s; pb += s;
   v = v128.load8_lane(pa, v, 12); v = v128.load8_lane(pb, v, 13); pa += s; pb += s;
   v = v128.load8_lane(pa, v, 14); return v128.load8_lane(pb, v, 15);
-}
-
-/**
- * The weights of two consecutive groups a, b as byte pairs (a_j, b_j) at bytes 2j, 2j + 1 for
- * the block's channels j < G (<= 4); `v` points at a's first weight, b's are G bytes later. `single`:
- * b is not there (a lone last group), its bytes are 0. Reads exactly the bytes it uses.
- */
-// @ts-ignore: decorator
-@inline
-function weightPairBytes(v: usize, G: i32, single: bool): v128 {
-  const z = i32x4.splat(0);
-  if (G == 1) return single ? v128.load8_lane(v, z, 0) : v128.load16_lane(v, z, 0);
-  if (G == 2) {
-    if (single) return i8x16.shuffle(v128.load16_lane(v, z, 0), z, 0, 16, 1, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16);
-    const w = v128.load32_zero(v);
-    return i8x16.shuffle(w, w, 0, 2, 1, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4);
-  }
-  if (single) return i8x16.shuffle(v128.load32_zero(v), z, 0, 16, 1, 16, 2, 16, 3, 16, 16, 16, 16, 16, 16, 16, 16, 16);
-  const w = v128.load64_zero(v);
-  return i8x16.shuffle(w, w, 0, 4, 1, 5, 2, 6, 3, 7, 8, 8, 8, 8, 8, 8, 8, 8);
 }
 
 // @ts-ignore: decorator
@@ -128,16 +109,15 @@ export function sparseBlockTiles(input: usize, rows: i32, inStride: usize, zp: v
     // pairs of groups, then the lone last group of an odd count (as a pair with zero weights)
     for (let i = 0; i < steps; i++) {
       const ia = ci + <usize>load<u16>(d);
-      let ib = ia, w: v128;
+      let ib = ia, wl: v128;
       if (i < pairs) {
         ib = ia + <usize>load<u16>(d, 2);
-        w = weightPairBytes(v, G, false);
+        wl = weightPairsLow(v, G, false);
       } else {
-        w = weightPairBytes(v, G, true);
+        wl = weightPairsLow(v, G, true);
       }
       ci = ib;
       const xv = gatherPairs(x, ia, ib, inStride);
-      const wl = i16x8.extend_low_i8x16_s(w);
       const xl = i16x8.sub(i16x8.extend_low_i8x16_s(xv), zp);
       const w0 = i32x4.shuffle(wl, wl, 0, 0, 0, 0), w1 = i32x4.shuffle(wl, wl, 1, 1, 1, 1);
       const w2 = i32x4.shuffle(wl, wl, 2, 2, 2, 2), w3 = i32x4.shuffle(wl, wl, 3, 3, 3, 3);
