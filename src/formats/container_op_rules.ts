@@ -203,7 +203,7 @@ export function checkOpShapes(v: OpView, bad: Fail): void {
   const slot = (s: number): number => v.record + 4 + 2 * s;
   const outAt = v.record + 12;
   const [x, w, b, rq] = v.ids;
-  const xd = v.dims(x), od = v.dims(v.output);
+  const xd = v.dims(x), od = v.output === 0xffff ? [] : v.dims(v.output);
   const need = (cond: boolean, at: number, msg: string): void => {
     if (!cond) bad(at, msg);
   };
@@ -290,7 +290,7 @@ type Need = (cond: boolean, at: number, msg: string) => void;
 /** Train-step ops (codes RELU_MASK and up), in the order the device checks them. */
 function checkTrainOpShapes(v: OpView, need: Need, slot: (s: number) => number, outAt: number): void {
   const [a, b, c, d] = v.ids;
-  const ad = v.dims(a), od = v.dims(v.output);
+  const ad = v.dims(a), od = v.output === 0xffff ? [] : v.dims(v.output);
   /** The filter's per-channel scales exist and hold `channels` values. */
   const scalesOf = (w: number, channels: number, at: number): void => {
     const cs = v.channelScales(w);

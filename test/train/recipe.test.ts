@@ -67,19 +67,19 @@ describe('resolveRecipe: against the reference CNN', () => {
     expect(r.layers.filter((l) => l.trainBias).map((l) => l.layer)).toEqual(['dw1', 'dw2', 'pw2']);
     expect(r.layers.find((l) => l.layer === 'fc')!.weightRatio).toBe(0);
   });
-  it('selects input channels of a pointwise layer by weight L2 norm, largest first', () => {
+  it('selects output channels of a pointwise layer by weight L2 norm, largest first', () => {
     const pw2 = graph.nodes.find((n) => n.name === 'pw2') as ParamNode; // [32, 1, 1, 16]
     const r = resolveRecipe(graph, { weights: [{ layer: 'pw2', ratio: 0.25 }] });
     const chosen = r.layers.find((l) => l.layer === 'pw2')!;
-    expect(chosen.channelAxis).toBe('input');
-    expect(chosen.channels).toHaveLength(4);
+    expect(chosen.channelAxis).toBe('output');
+    expect(chosen.channels).toHaveLength(8);
     const norms = channelNorms(pw2);
     const weakestChosen = Math.min(...chosen.channels.map((c) => norms[c]));
     const strongestLeft = Math.max(...[...norms.keys()].filter((c) => !chosen.channels.includes(c)).map((c) => norms[c]));
     expect(weakestChosen, `chosen ${chosen.channels}`).toBeGreaterThan(strongestLeft);
-    // Hand check of the norm: input channel 3 over every output channel.
+    // Hand check of the norm: filter row 3 (output channel 3, its 16 input weights).
     let n3 = 0;
-    for (let o = 0; o < 32; o++) n3 += pw2.weight.data[o * 16 + 3] ** 2;
+    for (let i = 0; i < 16; i++) n3 += pw2.weight.data[3 * 16 + i] ** 2;
     expect(norms[3]).toBeCloseTo(n3, 10);
   });
   it('selects depthwise channels and keeps at least one channel', () => {
@@ -88,6 +88,6 @@ describe('resolveRecipe: against the reference CNN', () => {
     const r = resolveRecipe(graph, { weights: [{ layer: 'dw1', ratio: 0.5 }, { layer: 'conv1', ratio: 0.125 }] });
     expect(r.layers[1].channelAxis).toBe('channel');
     expect(r.layers[1].channels).toHaveLength(4);
-    expect(r.layers[0].channels).toEqual([0]); // conv1 has one input channel
+    expect(r.layers[0].channels).toHaveLength(1); // 1/8 of conv1's 8 output channels
   });
 });

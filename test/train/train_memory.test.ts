@@ -62,9 +62,10 @@ describe('train-step memory plan on the reference CNN', () => {
   it('counts trainable slices, masks and saved channels exactly (sparse scheme)', () => {
     const r = plan(cnn, CNN_SCHEMES[2][1]);
     const bytes = (name: string) => r.buffers.find((b) => b.name === name)!.bytes;
-    expect(bytes('pw2/weight[8]')).toBe(32 * 8); // 32 outputs x 8 of 16 input channels
+    expect(bytes('pw2/weight')).toBe(32 * 16); // the whole filter is in SRAM; 16 of its 32 rows update
     expect(bytes('pw2/bias')).toBe(32 * 4);
-    expect(bytes('dw2/saved[pw2]')).toBe(7 * 7 * 8); // 8 of dw2's 16 output channels at 7x7
+    const saved = r.buffers.find((b) => b.name === 'dw2/saved')!;
+    expect([saved.bytes, saved.sharesWith]).toEqual([7 * 7 * 16, 'dw2']); // dw2's output kept alive, not copied
     expect(bytes('pw2/mask')).toBe(Math.ceil((7 * 7 * 32) / 8));
     expect(bytes('dw2/mask')).toBe(Math.ceil((7 * 7 * 16) / 8));
     expect(r.buffers.find((b) => b.name === 'pw1/mask')).toBeUndefined(); // below every trainable layer
@@ -88,7 +89,7 @@ describe('train-step memory plan on the reference CNN', () => {
     const r = plan(cnn, CNN_SCHEMES[2][1]);
     const weights = paramLayers(cnn).reduce((n, l) => n + l.weight.data.length, 0);
     expect(r.flash.frozenWeights + r.flash.trainedWeights).toBe(weights);
-    expect(r.flash.trainedWeights).toBe(32 * 8 + 10 * 32);
+    expect(r.flash.trainedWeights).toBe(32 * 16 + 10 * 32); // whole filters of pw2 and fc
   });
   it('refuses a plan over the budget with needed, available and the buffers at the peak', () => {
     const r = plan(cnn, CNN_SCHEMES[3][1]);

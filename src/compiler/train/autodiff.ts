@@ -7,9 +7,11 @@
 // - A node that reaches something propagates dL/dinput only to inputs that reach something;
 //   a frozen layer between trainable ones therefore runs input_grad and no update.
 // - What the forward pass saves for the backward: a 1-bit mask per output element of every
-//   clamp (fused or standalone ReLU/ReLU6) whose backward runs; for each weight update, the
-//   selected channels of the layer's int8 input (the whole input at ratio 1: then the
-//   activation is kept alive instead of copied); max-pool inputs. Nothing else.
+//   clamp (fused or standalone ReLU/ReLU6) whose backward runs; for each weight update the
+//   layer's whole int8 input (updates select OUTPUT channels, whose gradient reads every input
+//   channel: the activation is kept alive, no copy); max-pool inputs. Nothing else.
+// - A layer whose weights train keeps its whole filter in SRAM (TRAINABLE, initialised from
+//   flash at load): the forward op reads it there; the update touches the selected rows.
 //
 // Schedule (operator reordering): forward ops in node order, the loss, then for each node from
 // the output down: activation_grad (dy *= mask, in place), input_grad (dx with the weights as
@@ -41,8 +43,17 @@ export interface NodeWork {
   savedBytes: number;
 }
 
+export interface TrainStepOptions {
+  /**
+   * The step takes the sample as float32 (buffer 'sample') and quantizes it in op 0, the
+   * forward op of the input node, as the device container does. Default: the int8 input is
+   * the step input.
+   */
+  floatSample?: boolean;
+}
+
 /** Builds the pruned train step of `graph` for a recipe resolved against it. */
-export function buildTrainStep(graph: Graph, recipe: ResolvedRecipe): TrainStepPlan {
+export function buildTrainStep(graph: Graph, recipe: ResolvedRecipe, options: TrainStepOptions = {}): TrainStepPlan {
   const index = indexNodes(graph);
   if (recipe.graph !== graph.name) throw new ShapeError(`recipe was resolved for '${recipe.graph}', not for graph '${graph.name}'`);
   for (const n of graph.nodes) {
@@ -56,6 +67,9 @@ export function buildTrainStep(graph: Graph, recipe: ResolvedRecipe): TrainStepP
 
   // Step inputs and persistent state.
   const act: number[] = [];
+  const sample = options.floatSample
+    ? s.buffer({ name: 'sample', dtype: 'float32', elements: size(graph.nodes[0].shape), category: Category.ACTIVATION, node: graph.nodes[0].name })
+    : undefined;
   act[0] = s.buffer({ name: 'input', dtype: 'int8', elements: size(graph.nodes[0].shape), category: Category.ACTIVATION, node: 'input' });
   const outShape = graph.nodes[index.get(graph.output)!].shape;
   const target = recipe.loss === 'mse'
@@ -65,6 +79,7 @@ export function buildTrainStep(graph: Graph, recipe: ResolvedRecipe): TrainStepP
   for (const l of recipe.layers) if (isTrained(l)) slices.set(l.layer, trainableSlices(s, graph.nodes[index.get(l.layer)!] as ParamNode, l, recipe.momentum > 0));
 
   // Forward.
+  if (sample !== undefined) s.op({ kind: 'forward', node: graph.nodes[0].name, inputs: [sample], output: act[0], macs: 0 });
   const mask: number[] = [];
   const saved: number[] = [];
   for (let i = 1; i < graph.nodes.length; i++) {
@@ -88,7 +103,7 @@ export function buildTrainStep(graph: Graph, recipe: ResolvedRecipe): TrainStepP
   const out = index.get(graph.output)!;
   const grad: number[] = [];
   grad[out] = gradientBuffer(s, graph.nodes[out]);
-  const lossValue = s.buffer({ name: 'loss', dtype: 'float32', elements: 1, category: Category.SCRATCH, node: graph.output, persistent: true });
+  const lossValue = s.buffer({ name: 'loss', dtype: 'float32', elements: 1, category: Category.ACTIVATION, node: graph.output, persistent: true });
   s.op({ kind: 'loss', node: graph.output, inputs: [act[out]], target, output: grad[out], lossValue, macs: 0 });
 
   // Backward, pruned.
@@ -126,7 +141,7 @@ export function buildTrainStep(graph: Graph, recipe: ResolvedRecipe): TrainStepP
       s.op({ kind: 'update', node: node.name, dy, saved: saved[i], ...slice, macs: hasParams(node) ? weightGradMacs(node, inShape, l) : 0 });
     }
   }
-  return s.finish(graph.name, [act[0], target]);
+  return s.finish(graph.name, [sample ?? act[0], target]);
 }
 
 /** What the pruned step runs for every node, with the MACs an unpruned backward would spend. */
@@ -185,31 +200,27 @@ function gradientBuffer(s: StepBuilder, node: Node, inPlaceOf?: number): number 
 }
 
 /**
- * The input a node's backward needs: the selected channels of it for a partial weight update
- * (a copy the forward op writes), or the whole activation kept alive (an alias, no copy).
+ * The input a node's backward needs: the whole activation kept alive (an alias, no copy). A
+ * weight update of any ratio reads every input channel (it selects output channels).
  */
-function savedInput(s: StepBuilder, node: Node, x: Node, xBuffer: number, l?: LayerTraining): number {
-  const channels = x.shape[x.shape.length - 1];
-  const pixels = size(x.shape) / channels;
-  // fully_connected selects among all flattened input features; convs among channels at every pixel.
-  const selectable = node.kind === 'fully_connected' ? size(x.shape) : channels;
-  const whole = !l || l.channels.length === selectable;
-  if (whole) {
-    return s.buffer({ name: `${x.name}/saved`, dtype: 'int8', elements: size(x.shape), category: Category.SAVED_ACTIVATION, node: node.name, aliasOf: xBuffer });
-  }
-  const elements = node.kind === 'fully_connected' ? l.channels.length : pixels * l.channels.length;
-  return s.buffer({ name: `${x.name}/saved[${node.name}]`, dtype: 'int8', elements, category: Category.SAVED_ACTIVATION, node: node.name, channels: l.channels });
+function savedInput(s: StepBuilder, node: Node, x: Node, xBuffer: number, _l?: LayerTraining): number {
+  return s.buffer({ name: `${x.name}/saved`, dtype: 'int8', elements: size(x.shape), category: Category.SAVED_ACTIVATION, node: node.name, aliasOf: xBuffer });
 }
 
-/** SRAM copies of a layer's trained parameters: int8 weights of the selected channels, int32 biases, fp32 momentum. */
+/**
+ * SRAM copies of a layer's trained parameters: the whole int8 filter (the forward op reads it
+ * in SRAM; the update writes the selected rows), the int32 biases, fp32 momentum for the
+ * updated weights and biases.
+ */
 function trainableSlices(s: StepBuilder, node: ParamNode, l: LayerTraining, momentum: boolean) {
   const biasCount = node.bias.data.length;
-  const perChannel = node.weight.data.length / node.weight.shape[node.weight.shape.length - 1];
-  const weightCount = l.weightRatio > 0 ? perChannel * l.channels.length : 0;
+  const perChannel = node.weight.data.length / biasCount;
+  const filterCount = l.weightRatio > 0 ? node.weight.data.length : 0;
   const name = node.name;
-  const weight = weightCount > 0 ? s.buffer({ name: `${name}/weight[${l.channels.length}]`, dtype: 'int8', elements: weightCount, category: Category.TRAINABLE, node: name, persistent: true, channels: l.channels }) : undefined;
+  const weight = filterCount > 0 ? s.buffer({ name: `${name}/weight`, dtype: 'int8', elements: filterCount, category: Category.TRAINABLE, node: name, persistent: true, channels: l.channels }) : undefined;
   const bias = l.trainBias ? s.buffer({ name: `${name}/bias`, dtype: 'int32', elements: biasCount, category: Category.TRAINABLE, node: name, persistent: true }) : undefined;
-  const m = momentum ? s.buffer({ name: `${name}/momentum`, dtype: 'float32', elements: weightCount + (l.trainBias ? biasCount : 0), category: Category.OPTIMIZER, node: name, persistent: true }) : undefined;
+  const updated = perChannel * l.channels.length + (l.trainBias ? biasCount : 0);
+  const m = momentum ? s.buffer({ name: `${name}/momentum`, dtype: 'float32', elements: updated, category: Category.OPTIMIZER, node: name, persistent: true }) : undefined;
   return { weight, bias, momentum: m };
 }
 
@@ -227,7 +238,5 @@ export function forwardMacs(node: Node, inShape: readonly number[]): number {
 /** MACs of the weight gradient restricted to the selected channels. */
 function weightGradMacs(node: ParamNode, inShape: readonly number[], l: LayerTraining): number {
   if (l.weightRatio === 0) return 0;
-  const all = inShape[inShape.length - 1];
-  const share = node.kind === 'fully_connected' ? l.channels.length / size(inShape) : l.channels.length / all;
-  return Math.round(forwardMacs(node, inShape) * share);
+  return Math.round((forwardMacs(node, inShape) * l.channels.length) / node.bias.data.length);
 }

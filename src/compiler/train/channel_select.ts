@@ -1,13 +1,14 @@
 // Which channels of a partially trained layer update: the ones whose weights have the
 // largest L2 norm (the anchor's criterion). The selection is made once, on the host, from
-// the weights the step starts from; it fixes the trainable slice's layout for the device.
+// the weights the step starts from. Sparrow selects OUTPUT channels (docs/training.md): the
+// device's fused update kernels train whole filter rows W[c] and their biases.
 
 import type { ParamNode } from '../graph.js';
 
-/** Channels a weight update selects: input channels (conv2d, fc) or channels (depthwise). */
+/** Channels a weight update selects: output channels (conv2d OHWI, fc [out, in]) or channels (depthwise 1HWC). */
 export function selectableChannels(node: ParamNode): number {
   const s = node.weight.shape;
-  return s[s.length - 1]; // OHWI, 1HWC and [out, in] all keep that axis last
+  return node.kind === 'depthwise_conv2d' ? s[s.length - 1] : s[0];
 }
 
 /** Number of channels a ratio selects: round(ratio * C), at least 1. */
@@ -20,7 +21,9 @@ export function channelNorms(node: ParamNode): Float64Array {
   const C = selectableChannels(node);
   const norms = new Float64Array(C);
   const w = node.weight.data;
-  for (let i = 0; i < w.length; i++) norms[i % C] += w[i] * w[i];
+  const perRow = w.length / C;
+  const channelOf = node.kind === 'depthwise_conv2d' ? (i: number) => i % C : (i: number) => Math.floor(i / perRow);
+  for (let i = 0; i < w.length; i++) norms[channelOf(i)] += w[i] * w[i];
   return norms;
 }
 

@@ -9,8 +9,8 @@
 // - the weights of listed layers at a channel ratio in {1/8, 1/4, 1/2, 1}; a layer whose
 //   weights train also trains all its biases. Channels are chosen by weight L2 norm,
 //   largest first (channel_select.ts): conv2d, pointwise and fully connected layers select
-//   INPUT channels (the weight gradient then needs only those channels of the saved input),
-//   depthwise layers select their channels.
+//   OUTPUT channels (the device's fused update trains whole filter rows W[c] and needs the
+//   layer's whole input), depthwise layers select their channels.
 
 import { RecipeError } from '../../formats/errors.js';
 import { hasParams, type Graph, type ParamNode } from '../graph.js';
@@ -61,12 +61,12 @@ export interface LayerTraining {
   /** 0 when the weights are frozen. */
   weightRatio: 0 | WeightRatio;
   /**
-   * Trained channel indices, ascending: input channels (conv2d/fc) or channels (depthwise);
+   * Trained channel indices, ascending: output channels (conv2d/fc) or channels (depthwise);
    * empty when the weights are frozen.
    */
   channels: number[];
-  /** 'input' for conv2d and fully_connected, 'channel' for depthwise. */
-  channelAxis: 'input' | 'channel';
+  /** 'output' for conv2d and fully_connected, 'channel' for depthwise. */
+  channelAxis: 'output' | 'channel';
 }
 
 export interface ResolvedRecipe {
@@ -167,7 +167,7 @@ export function resolveRecipe(graph: Graph, recipe: TrainRecipe): ResolvedRecipe
     const isClassifier = node === classifier;
     const ratio: 0 | WeightRatio = isClassifier ? (trainClassifier ? 1 : 0) : ratios.get(node.name) ?? 0;
     const trainBias = ratio > 0 || (isClassifier ? trainClassifier : index >= below.length - k);
-    const channelAxis = node.kind === 'depthwise_conv2d' ? 'channel' : 'input';
+    const channelAxis = node.kind === 'depthwise_conv2d' ? 'channel' : 'output';
     return {
       layer: node.name, kind: node.kind, index, trainBias, weightRatio: ratio, channelAxis,
       channels: ratio > 0 ? selectChannels(node, ratio) : [],

@@ -42,8 +42,9 @@ export function runReferenceStep(graph: Graph, recipe: ResolvedRecipe, plan: Tra
   let loss = NaN;
 
   const stepInputs = plan.buffers.filter((b) => b.stepInput);
-  values.set(stepInputs.find((b) => b.name === 'input')!.id, input);
-  values.set(stepInputs.find((b) => b.name !== 'input')!.id, typeof target === 'number' ? Float32Array.of(target) : target);
+  const sample = stepInputs.find((b) => b.name === 'input' || b.name === 'sample')!;
+  values.set(sample.id, input);
+  values.set(stepInputs.find((b) => b !== sample)!.id, typeof target === 'number' ? Float32Array.of(target) : target);
   const read = (op: TrainOp, id: number | undefined): Value => {
     const v = id === undefined ? undefined : values.get(id);
     if (!v) throw new ShapeError(`${op.kind} ${op.node}: reads buffer ${id === undefined ? '(none)' : `'${plan.buffers[id].name}'`}, which is not live`);
@@ -61,7 +62,8 @@ export function runReferenceStep(graph: Graph, recipe: ResolvedRecipe, plan: Tra
 
     if (op.kind === 'forward') {
       const xs = op.inputs!.map((id) => f32(op, id));
-      const y = (fp32Ops[node.kind as Exclude<Node['kind'], 'input'>] as Fp32Op).forward(node, xs, inShapes, 1);
+      // the input node's forward (a float sample quantized on the device) is the identity in fp32
+      const y = node.kind === 'input' ? xs[0].slice() : (fp32Ops[node.kind] as Fp32Op).forward(node, xs, inShapes, 1);
       values.set(op.output!, y);
       if (op.mask !== undefined) values.set(op.mask, maskOf(node, y));
       if (op.saved !== undefined) {

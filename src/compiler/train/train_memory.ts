@@ -97,8 +97,8 @@ export function trainFlash(graph: Graph, recipe: ResolvedRecipe): TrainFlash {
   const f = { frozenWeights: 0, trainedWeights: 0, biases: 0, quantParams: 0, qasFactors: 0, total: 0 };
   paramLayers(graph).forEach((node, i) => {
     const l = recipe.layers[i];
-    const perChannel = node.weight.data.length / node.weight.shape[node.weight.shape.length - 1];
-    const trained = perChannel * l.channels.length;
+    // a layer whose weights train has its whole filter's initial value copied to SRAM
+    const trained = l.weightRatio > 0 ? node.weight.data.length : 0;
     const outC = node.bias.data.length;
     f.trainedWeights += trained;
     f.frozenWeights += node.weight.data.length - trained;

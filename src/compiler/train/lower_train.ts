@@ -1,0 +1,333 @@
+// Lowering of one on-device train step: an int8 QModel and a recipe become one container
+// (docs/format.md, "Train-step ops") that the training executor runs once per sample.
+//
+//   QModel --lowerModel--> forward op records, constants, requantization tables
+//          --graphOfQModel--> fp32 graph --resolveRecipe, buildTrainStep--> TrainStepPlan
+//          --planTrainMemory--> an offset for every buffer of the step
+//   then each plan op becomes container ops:
+//     forward          the inference op (trained layers read their TRAINABLE filter/bias),
+//                      then RELU_MASK when the plan saves a mask
+//     loss             SOFTMAX_CE_LOSS (the loss value, the graph output), SOFTMAX_CE_GRAD
+//     activation_grad  APPLY_MASK, in place (a new tensor record on the gradient's bytes)
+//     input_grad       *_BACKWARD_INPUT, GLOBAL_AVG_POOL_BACKWARD or RESHAPE
+//     update           *_UPDATE (selected output channels of the filter), BIAS_UPDATE
+//
+// The container's lifetimes are those of the plan refined (a plan op becomes one or two
+// container ops), so the plan's offsets never make two live tensors overlap, and the device's
+// measured high-water mark is the plan's.
+
+import type { ContainerModel, OpRecord, TensorRecord } from '../../formats/container_types.js';
+import { f32Bits } from '../../formats/container_op_rules.js';
+import { RecipeError, ShapeError } from '../../formats/errors.js';
+import type { QModel } from '../../formats/qmodel.js';
+import { ALIGN, Category, DType, NO_TENSOR, OP_PARAM_COUNT, Op, Storage } from '../../formats/schema.js';
+import type { DeviceProfile } from '../devices.js';
+import { lowerModel } from '../lower.js';
+import { buildTrainStep } from './autodiff.js';
+import { graphOfQModel } from './qmodel_graph.js';
+import { resolveRecipe, type ResolvedRecipe, type TrainRecipe } from './recipe.js';
+import { checkTrainBudget, planTrainMemory, type TrainMemoryReport } from './train_memory.js';
+import type { TrainOp, TrainStepPlan } from './train_plan.js';
+
+export interface TrainLowerOptions {
+  /** Checks the step's arena and constants against this device (BudgetError when over). */
+  device?: DeviceProfile;
+}
+
+/** A TRAINABLE tensor of the container and the QModel tensor it trains. */
+export interface TrainableTensor {
+  /** Container tensor index (ARENA TRAINABLE, initialised from `init`). */
+  tensor: number;
+  init: number;
+  /** The QModel tensor whose values it holds (a filter or a bias). */
+  source: string;
+  dtype: 'int8' | 'int32';
+  bytes: number;
+}
+
+export interface TrainStepReport {
+  model: string;
+  recipe: ResolvedRecipe;
+  /** Planned SRAM of one step: the container's arenaBytes. */
+  arenaBytes: number;
+  /** Highest byte in use at the peak (the device's high_water() after a step). */
+  highWaterBytes: number;
+  peakOpLabel: string;
+  memory: TrainMemoryReport;
+  trainables: TrainableTensor[];
+  /** Container op count by op name ("CONV2D_UPDATE": 1, ...). */
+  opCounts: Record<string, number>;
+}
+
+export interface LoweredTrainStep {
+  container: ContainerModel;
+  report: TrainStepReport;
+  /** The plan and its graph (for the fp32 reference step). */
+  plan: TrainStepPlan;
+  graph: ReturnType<typeof graphOfQModel>['graph'];
+}
+
+/** Where each conv-like op keeps its clamp, for the RELU_MASK that follows it. */
+const ACT_PARAMS: Partial<Record<Op, [number, number]>> = {
+  [Op.CONV2D]: [4, 5], [Op.DEPTHWISE_CONV2D]: [4, 5], [Op.CONV1X1]: [4, 5], [Op.FULLY_CONNECTED]: [4, 5],
+  [Op.ADD]: [7, 8], [Op.AVG_POOL]: [6, 7], [Op.MAX_POOL]: [6, 7], [Op.GLOBAL_AVG_POOL]: [6, 7],
+};
+const BACKWARD_INPUT: Partial<Record<Op, Op>> = {
+  [Op.CONV2D]: Op.CONV2D_BACKWARD_INPUT, [Op.DEPTHWISE_CONV2D]: Op.DEPTHWISE_CONV2D_BACKWARD_INPUT,
+  [Op.CONV1X1]: Op.FULLY_CONNECTED_BACKWARD_INPUT, [Op.FULLY_CONNECTED]: Op.FULLY_CONNECTED_BACKWARD_INPUT,
+  [Op.GLOBAL_AVG_POOL]: Op.GLOBAL_AVG_POOL_BACKWARD, [Op.RESHAPE]: Op.RESHAPE,
+};
+const WEIGHT_UPDATE: Partial<Record<Op, Op>> = {
+  [Op.CONV2D]: Op.CONV2D_UPDATE, [Op.DEPTHWISE_CONV2D]: Op.DEPTHWISE_CONV2D_UPDATE,
+  [Op.CONV1X1]: Op.FULLY_CONNECTED_UPDATE, [Op.FULLY_CONNECTED]: Op.FULLY_CONNECTED_UPDATE,
+};
+
+/** Compiles one train step of `qmodel` under `recipe`. Throws RecipeError, ShapeError, BudgetError. */
+export function lowerTrainStep(qmodel: QModel, recipe: TrainRecipe, options: TrainLowerOptions = {}): LoweredTrainStep {
+  const { graph } = graphOfQModel(qmodel);
+  const resolved = resolveRecipe(graph, recipe);
+  if (resolved.loss !== 'softmax_cross_entropy') throw new RecipeError(`recipe.loss '${resolved.loss}': the device train step supports softmax_cross_entropy`);
+  if (resolved.momentum !== 0) throw new RecipeError(`recipe.momentum ${resolved.momentum}: the device train step runs plain SGD; allowed: 0`);
+  const plan = buildTrainStep(graph, resolved, { floatSample: true });
+  const memory = planTrainMemory(graph, resolved, plan);
+  if (options.device) checkTrainBudget(memory, options.device, `train step of ${graph.name}`);
+  const inference = lowerModel(qmodel, { sparse: 'never' }).container;
+  const builder = new StepContainer(inference, plan, memory, resolved);
+  const container = builder.build();
+  const opCounts: Record<string, number> = {};
+  for (const op of container.ops) opCounts[Op[op.op]] = (opCounts[Op[op.op]] ?? 0) + 1;
+  const report: TrainStepReport = {
+    model: graph.name, recipe: resolved, arenaBytes: memory.arenaBytes,
+    highWaterBytes: Math.max(...memory.timeline.map((t) => t.highWater)), peakOpLabel: memory.peakOpLabel,
+    memory, trainables: builder.trainables, opCounts,
+  };
+  return { container, report, plan, graph };
+}
+
+const elementsOf = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** Builds the container of one plan; tensors are the inference ones kept, then new ones. */
+class StepContainer {
+  private readonly tensors: TensorRecord[] = [];
+  private readonly names: string[] = [];
+  private readonly ops: OpRecord[] = [];
+  private readonly extraData: { offset: number; values: Int32Array }[] = [];
+  private dataEnd: number;
+  /** Inference tensor index -> container index (CONST tensors and the activations kept). */
+  private readonly fromInference = new Map<number, number>();
+  /** Plan buffer id -> the container tensor holding it now (in-place ops move it). */
+  private readonly current = new Map<number, number>();
+  private readonly byName = new Map<string, number>();
+  readonly trainables: TrainableTensor[] = [];
+
+  constructor(private readonly inf: ContainerModel, private readonly plan: TrainStepPlan, private readonly memory: TrainMemoryReport, private readonly recipe: ResolvedRecipe) {
+    this.dataEnd = inf.data.length;
+    inf.names!.forEach((n, i) => this.byName.set(n, i));
+  }
+
+  build(): ContainerModel {
+    // CONST tensors first, in inference order; channelScales remapped after.
+    this.inf.tensors.forEach((t, i) => {
+      if (t.storage === Storage.CONST) this.keep(i);
+    });
+    for (const t of this.tensors) if (t.channelScales !== NO_TENSOR) t.channelScales = this.fromInference.get(t.channelScales)!;
+    const sample = this.plan.buffers.find((b) => b.stepInput && b.dtype === 'float32')!;
+    const label = this.plan.buffers.find((b) => b.stepInput && b.dtype === 'int32')!;
+    const loss = this.plan.buffers.find((b) => b.name === 'loss')!;
+    for (const op of this.plan.ops) this.lowerOp(op);
+    const data = new Uint8Array(this.dataEnd);
+    data.set(this.inf.data);
+    for (const { offset, values } of this.extraData) data.set(new Uint8Array(values.buffer), offset);
+    return {
+      tensors: this.tensors, ops: this.ops, data,
+      plan: { arenaBytes: this.memory.arenaBytes, inputs: [this.tensorOf(sample.id), this.tensorOf(label.id)], outputs: [this.tensorOf(loss.id)] },
+      names: this.names,
+      meta: { producer: 'sparrow', model: this.plan.graph, trainStep: { arenaBytes: this.memory.arenaBytes, peakOp: this.memory.peakOpLabel, trainables: this.trainables } },
+    };
+  }
+
+  // ---- tensors --------------------------------------------------------------------------
+
+  private add(t: TensorRecord, name: string): number {
+    this.tensors.push(t);
+    this.names.push(name);
+    return this.tensors.length - 1;
+  }
+
+  /** The inference tensor `i` in the step container (ARENA ones get `offset`). */
+  private keep(i: number, offset?: number, category = Category.ACTIVATION): number {
+    const known = this.fromInference.get(i);
+    if (known !== undefined) return known;
+    const t = { ...this.inf.tensors[i], shape: [...this.inf.tensors[i].shape] };
+    if (t.storage === Storage.ARENA) Object.assign(t, { offset: offset!, category });
+    const k = this.add(t, this.inf.names![i]);
+    this.fromInference.set(i, k);
+    return k;
+  }
+
+  private infIndex(name: string): number {
+    const i = this.byName.get(name);
+    if (i === undefined) throw new ShapeError(`train step: tensor '${name}' is not in the lowered model`);
+    return i;
+  }
+
+  private offsetOf(id: number): number {
+    return this.memory.buffers[id].offset;
+  }
+
+  /** The container tensor of plan buffer `id`, created on first use. */
+  private tensorOf(id: number, shape?: number[]): number {
+    const known = this.current.get(id);
+    if (known !== undefined) return known;
+    const b = this.plan.buffers[id];
+    if (b.aliasOf !== undefined) return this.tensorOf(b.aliasOf);
+    let t: number;
+    if (b.category === Category.ACTIVATION && (b.dtype === 'int8' || b.name === 'sample')) {
+      // the node's activation (named as its node), or the float sample
+      const name = b.name === 'sample' || b.name === 'input' ? this.sampleOrInput(b.name) : b.node;
+      t = this.keep(this.infIndex(name), this.offsetOf(id));
+    } else {
+      const dtype = { int8: DType.INT8, int32: DType.INT32, float32: DType.FLOAT32, bit: DType.UINT8 }[b.dtype];
+      const dims = shape ?? [b.bytes / (dtype === DType.UINT8 || dtype === DType.INT8 ? 1 : 4)];
+      t = this.add(arenaTensor(dtype, dims, this.offsetOf(id), b.category), b.name);
+    }
+    this.current.set(id, t);
+    return t;
+  }
+
+  private sampleOrInput(name: string): string {
+    const quantize = this.inf.ops[0];
+    return this.inf.names![name === 'sample' ? quantize.inputs[0] : quantize.output];
+  }
+
+  /** A new gradient record on the bytes of buffer `id` (an in-place op's output). */
+  private moved(id: number): number {
+    const old = this.tensors[this.tensorOf(id)];
+    const t = this.add({ ...old, shape: [...old.shape] }, `${this.plan.buffers[id].name}'`);
+    this.current.set(id, t);
+    return t;
+  }
+
+  /** Shape of a gradient: the activation's shape (batch included), float32. */
+  private gradShape(node: string): number[] {
+    return [...this.inf.tensors[this.infIndex(node)].shape];
+  }
+
+  /** A CONST int32 [n] channel list, 16-aligned in DATA. */
+  private channelList(channels: number[], name: string): number {
+    const offset = Math.ceil(this.dataEnd / ALIGN) * ALIGN;
+    this.extraData.push({ offset, values: Int32Array.from(channels) });
+    this.dataEnd = offset + 4 * channels.length;
+    return this.add({ dtype: DType.INT32, shape: [channels.length], storage: Storage.CONST, category: Category.NONE, offset, bytes: 4 * channels.length, scale: 0, zeroPoint: 0, channelScales: NO_TENSOR }, name);
+  }
+
+  /** The TRAINABLE copy of inference CONST tensor `source` at plan buffer `id`. */
+  private trainable(id: number, source: number): number {
+    const known = this.current.get(id);
+    if (known !== undefined) return known;
+    const init = this.fromInference.get(source)!;
+    const src = this.tensors[init];
+    const t = this.add({ ...src, shape: [...src.shape], storage: Storage.ARENA, category: Category.TRAINABLE, offset: this.offsetOf(id), init }, this.plan.buffers[id].name);
+    this.current.set(id, t);
+    this.trainables.push({ tensor: t, init, source: this.inf.names![source], dtype: src.dtype === DType.INT8 ? 'int8' : 'int32', bytes: src.bytes });
+    return t;
+  }
+
+  // ---- ops ------------------------------------------------------------------------------
+
+  private emit(op: Op, inputs: number[], output: number, params: number[] = []): void {
+    this.ops.push({ op, inputs, output, scratch: NO_TENSOR, params: [...params, ...new Array(OP_PARAM_COUNT - params.length).fill(0)] });
+  }
+
+  /** The inference op that computes node `node`. */
+  private inferenceOp(node: string): OpRecord {
+    const i = this.infIndex(node);
+    const op = this.inf.ops.find((o) => o.output === i);
+    if (!op) throw new ShapeError(`train step: no op writes '${node}'`);
+    return op;
+  }
+
+  private lowerOp(op: TrainOp): void {
+    switch (op.kind) {
+      case 'forward': return this.forward(op);
+      case 'loss': {
+        const logits = this.tensorOf(op.inputs![0]), label = this.tensorOf(op.target!);
+        this.emit(Op.SOFTMAX_CE_LOSS, [logits, label], this.tensorOf(op.lossValue!));
+        this.emit(Op.SOFTMAX_CE_GRAD, [logits, label], this.tensorOf(op.output!, this.gradShape(op.node)));
+        return;
+      }
+      case 'activation_grad': {
+        if (op.dx?.length) throw new ShapeError(`train step: standalone activation '${op.node}' is not supported (int8 models fuse activations)`);
+        const dy = this.tensorOf(op.dy!);
+        this.emit(Op.APPLY_MASK, [dy, this.tensorOf(op.mask!)], this.moved(op.dy!));
+        return;
+      }
+      case 'input_grad': return this.inputGrad(op);
+      case 'update': return this.update(op);
+    }
+  }
+
+  private forward(op: TrainOp): void {
+    const inf = this.inferenceOp(op.node);
+    const inputs = inf.inputs.map((i, slot) => {
+      if (i === NO_TENSOR) return NO_TENSOR;
+      if (slot === 1 && op.weight !== undefined) return this.trainable(op.weight, i);
+      if (slot === 2 && op.bias !== undefined) return this.trainable(op.bias, i);
+      if (this.inf.tensors[i].storage === Storage.CONST) return this.fromInference.get(i)!;
+      return this.tensorOf(op.inputs![inf.inputs.slice(0, slot).filter((j) => j !== NO_TENSOR && this.inf.tensors[j].storage === Storage.ARENA).length]);
+    });
+    if (op.bias !== undefined && inf.inputs[2] === NO_TENSOR) throw new RecipeError(`layer '${op.node}' has no bias tensor to train`);
+    const y = this.tensorOf(op.output!);
+    this.emit(inf.op, inputs, y, inf.params);
+    if (op.mask !== undefined) {
+      const [lo, hi] = ACT_PARAMS[inf.op as Op]!;
+      this.emit(Op.RELU_MASK, [y], this.tensorOf(op.mask), [inf.params[lo], inf.params[hi]]);
+    }
+  }
+
+  private inputGrad(op: TrainOp): void {
+    const [write, ...rest] = op.dx!;
+    const inf = this.inferenceOp(op.node);
+    const code = BACKWARD_INPUT[inf.op as Op];
+    if (rest.length || write.accumulate || code === undefined) {
+      throw new ShapeError(`train step: the backward of '${op.node}' (${Op[inf.op]}${rest.length || write.accumulate ? ', a tensor with several consumers' : ''}) has no device op yet`);
+    }
+    const dy = this.tensorOf(op.dy!);
+    const xName = this.inf.names![inf.inputs[0]];
+    const dx = this.tensorOf(write.buffer, this.gradShape(xName));
+    if (code === Op.GLOBAL_AVG_POOL_BACKWARD || code === Op.RESHAPE) {
+      this.emit(code, [dy], dx);
+      return;
+    }
+    const w = op.weight !== undefined ? this.trainable(op.weight, inf.inputs[1]) : this.fromInference.get(inf.inputs[1])!;
+    const geometry = code === Op.FULLY_CONNECTED_BACKWARD_INPUT ? [] : inf.params.slice(0, 4);
+    this.emit(code, [dy, w], dx, geometry);
+  }
+
+  private update(op: TrainOp): void {
+    const inf = this.inferenceOp(op.node);
+    const l = this.recipe.layers.find((x) => x.layer === op.node)!;
+    const dy = this.tensorOf(op.dy!);
+    const rounding = this.recipe.rounding === 'nearest' ? 1 : 0;
+    if (op.weight !== undefined) {
+      const code = WEIGHT_UPDATE[inf.op as Op]!;
+      const w = this.trainable(op.weight, inf.inputs[1]);
+      const geometry = code === Op.FULLY_CONNECTED_UPDATE ? [0, 0, 0, 0] : inf.params.slice(0, 4);
+      const x = this.tensorOf(op.saved!);
+      this.emit(code, [x, dy, w, this.channelList(l.channels, `${op.node}/channels`)], NO_TENSOR, [...geometry, f32Bits(this.recipe.learningRate.weight), rounding]);
+    }
+    if (op.bias !== undefined) {
+      const b = this.trainable(op.bias, inf.inputs[2]);
+      const C = this.tensors[b].shape[0];
+      const scales = this.fromInference.get(this.inf.tensors[inf.inputs[1]].channelScales)!;
+      const inScale = this.inf.tensors[inf.inputs[0]].scale;
+      const all = this.channelList([...Array(C).keys()], `${op.node}/bias channels`);
+      this.emit(Op.BIAS_UPDATE, [dy, b, all, scales], NO_TENSOR, [f32Bits(inScale), f32Bits(this.recipe.learningRate.bias), rounding]);
+    }
+  }
+}
+
+function arenaTensor(dtype: DType, shape: number[], offset: number, category: Category): TensorRecord {
+  const size = dtype === DType.INT8 || dtype === DType.UINT8 ? 1 : 4;
+  return { dtype, shape, storage: Storage.ARENA, category, offset, bytes: elementsOf(shape) * size, scale: 0, zeroPoint: 0, channelScales: NO_TENSOR };
+}
