@@ -13,6 +13,7 @@
 // The groups after the last full step (fewer than S) go one at a time.
 import { outputStageS8 } from './output_stage_s8';
 import { narrowLanes4, narrowLanes8, reduceLanes, requantizeGeneral } from './output_stage_s8_simd';
+import { weightPairsHigh8, weightPairsLow } from './sparse_weight_pairs_simd';
 
 // @ts-ignore: decorator
 @inline
@@ -66,23 +67,19 @@ function sumDeltas(d: usize, S: i32): usize {
   return <usize>reduceLanes(s);
 }
 
-/** Inputs and weights of one step arranged for the dot products (see the table above). */
+/** G = 1, 2: inputs and weights of one step arranged for the dot products (see the table above; G = 4, 8 take sparse_weight_pairs_simd.ts). */
 // @ts-ignore: decorator
 @inline
 function arrangeInputs(xg: v128, G: i32): v128 {
   if (G == 1) return xg;
-  if (G == 2) return i8x16.shuffle(xg, xg, 0, 1, 0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7);
-  if (G == 4) return i8x16.shuffle(xg, xg, 0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3);
-  return i8x16.shuffle(xg, xg, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1);
+  return i8x16.shuffle(xg, xg, 0, 1, 0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7); // G = 2
 }
 
 // @ts-ignore: decorator
 @inline
 function arrangeWeights(w: v128, G: i32): v128 {
   if (G == 1) return w;
-  if (G == 2) return i8x16.shuffle(w, w, 0, 2, 1, 3, 4, 6, 5, 7, 8, 10, 9, 11, 12, 14, 13, 15);
-  if (G == 4) return i8x16.shuffle(w, w, 0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15);
-  return i8x16.shuffle(w, w, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
+  return i8x16.shuffle(w, w, 0, 2, 1, 3, 4, 6, 5, 7, 8, 10, 9, 11, 12, 14, 13, 15); // G = 2
 }
 
 /**
@@ -97,9 +94,10 @@ export function sparseBlockRow(x: usize, inZp: i32, zp: v128, deltas: usize, val
   let accLow = i32x4.splat(0), accHigh = i32x4.splat(0);
   let p = x, d = deltas, v = values;
   for (let s = 0; s < steps; s++) {
-    const w = arrangeWeights(v128.load(v), G);
-    let xLow: v128, xHigh: v128;
+    let xLow: v128, xHigh: v128, wLow: v128, wHigh: v128;
     if (G >= 4) {
+      wLow = weightPairsLow(v, G, false);
+      wHigh = G == 8 ? weightPairsHigh8(v, false) : weightPairsLow(v + 8, G, false);
       // 2 or 4 inputs minus inZp: scalar loads packed as i16 pairs and splatted (no lane inserts)
       p += <usize>load<u16>(d); const x0 = <i32>load<i8>(p) - inZp;
       p += <usize>load<u16>(d, 2); const x1 = <i32>load<i8>(p) - inZp;
@@ -111,13 +109,16 @@ export function sparseBlockRow(x: usize, inZp: i32, zp: v128, deltas: usize, val
         xHigh = i32x4.splat((x2 & 0xffff) | (x3 << 16));
       }
     } else {
+      const w = arrangeWeights(v128.load(v), G);
+      wLow = i16x8.extend_low_i8x16_s(w);
+      wHigh = i16x8.extend_high_i8x16_s(w);
       const xs = arrangeInputs(gather(p, d, S), G);
       xLow = i16x8.sub(i16x8.extend_low_i8x16_s(xs), zp);
       xHigh = i16x8.sub(i16x8.extend_high_i8x16_s(xs), zp);
       p += sumDeltas(d, S);
     }
-    accLow = mac(accLow, xLow, i16x8.extend_low_i8x16_s(w));
-    accHigh = mac(accHigh, xHigh, i16x8.extend_high_i8x16_s(w));
+    accLow = mac(accLow, xLow, wLow);
+    accHigh = mac(accHigh, xHigh, wHigh);
     d += <usize>(2 * S);
     v += 16;
   }
