@@ -63,6 +63,21 @@ function makeCase(seed: number, rowChoices: (rng: Rng) => number): SparseCase {
   };
 }
 
+/** Nonzero groups of each block of a case's weights. */
+function blockGroupCounts(c: SparseCase): number[] {
+  return Array.from({ length: c.outC / c.g }, (_, b) => {
+    let n = 0;
+    for (let ci = 0; ci < c.inC; ci++) {
+      let any = false;
+      for (let j = 0; j < c.g; j++) any ||= c.w[(b * c.g + j) * c.inC + ci] !== 0;
+      if (any) n++;
+    }
+    return n;
+  });
+}
+
+const EXTREME_BIAS = 2147483600;
+
 const kernels = [
   { name: 'conv1x1_s8', seed: 0x5c1000, rows: (rng: Rng) => rng.pick([1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 49, 196, rng.int(1, 64)]) },
   { name: 'fully_connected_s8', seed: 0x5fc000, rows: (rng: Rng) => rng.pick([1, 1, 1, 2, 3, 7, 8, 9, rng.int(1, 12)]) },
@@ -77,6 +92,19 @@ for (const kernel of kernels) {
       expect(cases.some((c) => c.sparsity === 0)).toBe(true);
       expect(cases.filter((c) => c.rows === 1).length).toBeGreaterThan(50);
       expect(cases.filter((c) => c.rows >= 8).length).toBeGreaterThan(kernel.name === 'conv1x1_s8' ? 300 : 100);
+    });
+    it('cases reach every SIMD path: 4-row passes (g 8, and g 4 blocks with < 8 groups), pixel tiles, single rows', () => {
+      const counts = cases.map(blockGroupCounts);
+      const quadCases = cases.filter((c) => c.rows >= 4 && (c.g === 8 || (c.g === 4 && (c.rows < 8 || counts[cases.indexOf(c)].some((n) => n < 8)))));
+      const tileCases = cases.filter((c, i) => c.rows >= 8 && c.g <= 4 && (c.g < 4 || counts[i].some((n) => n >= 8)));
+      const rowCases = cases.filter((c) => c.rows < 4 || (c.g <= 2 && c.rows < 8));
+      // the 4-row pass also sees a partial last quad (rows % 4 != 0) and biases beyond the
+      // bounded fast requantization (its general fallback)
+      expect(quadCases.length).toBeGreaterThan(kernel.name === 'conv1x1_s8' ? 200 : 50);
+      expect(quadCases.filter((c) => c.rows % 4 !== 0).length).toBeGreaterThan(20);
+      expect(quadCases.filter((c) => c.stage.bias?.some((b) => Math.abs(b) >= EXTREME_BIAS)).length).toBeGreaterThan(5);
+      expect(tileCases.length).toBeGreaterThan(kernel.name === 'conv1x1_s8' ? 150 : 30);
+      expect(rowCases.length).toBeGreaterThan(100);
     });
     it('the comparison sees a changed weight (the dense and sparse outputs are real)', () => {
       const k = loadKernels('simd');
