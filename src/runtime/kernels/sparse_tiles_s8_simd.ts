@@ -95,7 +95,7 @@ function biasSplat(bias: usize, c: i32): v128 {
 @inline
 export function sparseBlockTiles(input: usize, rows: i32, inStride: usize, zp: v128, deltas: usize, values: usize, n: i32, G: i32, c: i32, output: usize, outStride: usize, bias: usize, requant: usize, outZp: i32, actLo: v128, actHi: v128): void {
   const pairs = n >> 1;
-  const steps = (n + 1) >> 1;
+  const odd = (n & 1) != 0;
   let r = 0;
   do {
     if (r > rows - TILE_PIXELS) r = rows - TILE_PIXELS;
@@ -106,27 +106,35 @@ export function sparseBlockTiles(input: usize, rows: i32, inStride: usize, zp: v
     if (G >= 4) { k2 = biasSplat(bias, c + 2); k3 = biasSplat(bias, c + 3); }
     let k4 = k0, k5 = k1, k6 = k2, k7 = k3;
     let d = deltas, v = values, ci: usize = 0;
-    // pairs of groups, then the lone last group of an odd count (as a pair with zero weights)
-    for (let i = 0; i < steps; i++) {
+    for (let i = 0; i < pairs; i++) {
       const ia = ci + <usize>load<u16>(d);
-      let ib = ia, wl: v128;
-      if (i < pairs) {
-        ib = ia + <usize>load<u16>(d, 2);
-        wl = weightPairsLow(v, G, false);
-      } else {
-        wl = weightPairsLow(v, G, true);
-      }
-      ci = ib;
-      const xv = gatherPairs(x, ia, ib, inStride);
-      const xl = i16x8.sub(i16x8.extend_low_i8x16_s(xv), zp);
-      const w0 = i32x4.shuffle(wl, wl, 0, 0, 0, 0), w1 = i32x4.shuffle(wl, wl, 1, 1, 1, 1);
-      const w2 = i32x4.shuffle(wl, wl, 2, 2, 2, 2), w3 = i32x4.shuffle(wl, wl, 3, 3, 3, 3);
-      const xh = i16x8.sub(i16x8.extend_high_i8x16_s(xv), zp);
+      ci = ia + <usize>load<u16>(d, 2);
+      const xv = gatherPairs(x, ia, ci, inStride);
+      const wl = weightPairsLow(v, G, false);
+      const xl = i16x8.sub(i16x8.extend_low_i8x16_s(xv), zp), xh = i16x8.sub(i16x8.extend_high_i8x16_s(xv), zp);
+      // channel j's pair splatted (G = 1: a splatting load)
+      const w0 = G == 1 ? i16x8.extend_low_i8x16_s(v128.load16_splat(v)) : i32x4.shuffle(wl, wl, 0, 0, 0, 0);
       k0 = mac(k0, xl, w0); k4 = mac(k4, xh, w0);
-      if (G >= 2) { k1 = mac(k1, xl, w1); k5 = mac(k5, xh, w1); }
-      if (G >= 4) { k2 = mac(k2, xl, w2); k6 = mac(k6, xh, w2); k3 = mac(k3, xl, w3); k7 = mac(k7, xh, w3); }
+      if (G >= 2) { const w1 = i32x4.shuffle(wl, wl, 1, 1, 1, 1); k1 = mac(k1, xl, w1); k5 = mac(k5, xh, w1); }
+      if (G >= 4) {
+        const w2 = i32x4.shuffle(wl, wl, 2, 2, 2, 2), w3 = i32x4.shuffle(wl, wl, 3, 3, 3, 3);
+        k2 = mac(k2, xl, w2); k6 = mac(k6, xh, w2); k3 = mac(k3, xl, w3); k7 = mac(k7, xh, w3);
+      }
       d += 4;
       v += <usize>(2 * G);
+    }
+    if (odd) { // the lone last group, as a pair with itself and zero weights for the second
+      const ia = ci + <usize>load<u16>(d);
+      const xv = gatherPairs(x, ia, ia, inStride);
+      const wl = weightPairsLow(v, G, true);
+      const xl = i16x8.sub(i16x8.extend_low_i8x16_s(xv), zp), xh = i16x8.sub(i16x8.extend_high_i8x16_s(xv), zp);
+      const w0 = i32x4.shuffle(wl, wl, 0, 0, 0, 0);
+      k0 = mac(k0, xl, w0); k4 = mac(k4, xh, w0);
+      if (G >= 2) { const w1 = i32x4.shuffle(wl, wl, 1, 1, 1, 1); k1 = mac(k1, xl, w1); k5 = mac(k5, xh, w1); }
+      if (G >= 4) {
+        const w2 = i32x4.shuffle(wl, wl, 2, 2, 2, 2), w3 = i32x4.shuffle(wl, wl, 3, 3, 3, 3);
+        k2 = mac(k2, xl, w2); k6 = mac(k6, xh, w2); k3 = mac(k3, xl, w3); k7 = mac(k7, xh, w3);
+      }
     }
     const y = output + <usize>r * outStride + <usize>c;
     if (G == 1) {
