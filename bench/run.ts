@@ -8,6 +8,7 @@ import { benchMiscKernels } from './kernels_misc.js';
 import { benchTrainKernels } from './kernels_train.js';
 import { benchSparseKernels } from './kernels_sparse.js';
 import { benchSparseModels } from './sparse_models.js';
+import { benchTrainStep } from './train_step.js';
 import { benchModel } from '../targets/node/bench_model.js';
 import { getDevice } from '../src/compiler/devices.js';
 import { Model } from '../src/host/model.js';
@@ -15,7 +16,7 @@ import { referenceData, referenceQModel } from '../targets/node/reference.js';
 
 const print = (line: object) => console.log(JSON.stringify(line));
 
-for (const name of ['sparrow.mvp', 'sparrow.simd', 'sparrow.wasi', 'kernels.mvp', 'kernels.simd', 'train_kernels.mvp', 'train_kernels.simd']) {
+for (const name of ['sparrow.mvp', 'sparrow.simd', 'sparrow.wasi', 'sparrow-train.mvp', 'sparrow-train.simd', 'kernels.mvp', 'kernels.simd', 'train_kernels.mvp', 'train_kernels.simd']) {
   const bytes = statSync(new URL(`../build/${name}.wasm`, import.meta.url)).size;
   print({ what: `wasm-size/${name}`, shape: '-', median: bytes, min: bytes, max: bytes, unit: 'B' });
 }
@@ -37,3 +38,5 @@ console.error('bench: group-sparse kernels vs dense');
 for (const line of benchSparseKernels()) print(line);
 console.error('bench: training kernels');
 for (const line of benchTrainKernels()) print(line);
+console.error('bench: train steps of the reference CNN');
+for (const line of await benchTrainStep()) print(line);

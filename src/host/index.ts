@@ -1,6 +1,7 @@
 // Sparrow's public host API: the same in Node, browsers and WebViews.
 export { Model, type TensorInfo, type TensorDType } from './model.js';
 export { Session, type SessionOptions, type MemoryReport, type TensorData } from './session.js';
+export { Trainer } from './trainer.js';
 export { bestBuild, setDefaultWasm, type Build, type WasmSource } from './runtime.js';
 export { readNpy, writeNpy, type NpyArray } from './npy.js';
 export { DEVICES, getDevice, type DeviceProfile } from '../compiler/devices.js';
