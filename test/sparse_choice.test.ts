@@ -1,8 +1,8 @@
 // chooseSparse on clear-cut layers: no zero groups -> dense, 95 % zero groups -> sparse, on
 // both builds, both kinds and every group size; costs grow with the work they model. Not
-// clear-cut, so not asserted: g = 1 fully connected at batch 1 on SIMD, which measured slower
-// than the dense SIMD kernel even at 95 % (one scalar output stage per channel; see
-// docs/sparse.md).
+// clear-cut, so not asserted: g = 1 and 2 fully connected at batch 1 on SIMD, which measured
+// slower than (g 1) or about as fast as (g 2: 0.87-0.90x) the dense SIMD kernel even at 95 %
+// (see docs/sparse.md).
 import { describe, expect, it } from 'vitest';
 import { chooseSparse } from '../src/compiler/sparse_choice.js';
 
@@ -23,7 +23,7 @@ describe('chooseSparse', () => {
           const full = chooseSparse(l.kind, l.rows, l.inC, l.outC, g, groups, build);
           const pruned = chooseSparse(l.kind, l.rows, l.inC, l.outC, g, Math.round(groups * 0.05), build);
           expect(full.sparse, full.reason).toBe(false);
-          if (!(build === 'simd' && l.kind === 'fc' && g === 1)) expect(pruned.sparse, pruned.reason).toBe(true);
+          if (!(build === 'simd' && l.kind === 'fc' && g <= 2)) expect(pruned.sparse, pruned.reason).toBe(true);
           expect(pruned.sparseCost).toBeLessThan(full.sparseCost);
           expect(pruned.denseCost).toBe(full.denseCost);
           expect(full.reason).toMatch(/us vs dense/);
