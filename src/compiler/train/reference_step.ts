@@ -8,6 +8,10 @@
 // return the gradient they would apply (before QAS scaling), keyed by parameter name. The
 // weight gradient of a partial update is computed from the saved channels alone (the other
 // channels read as zero), so it is exact on the selected channels and 0 elsewhere.
+//
+// `options.forward` replaces the fp32 forward of the nodes it names by given values and masks:
+// with the device's own int8 activations (dequantized) and the masks those imply, the backward
+// here differs from the device's only by fp32 summation order (test/train/trainer.test.ts).
 
 import { ShapeError } from '../../formats/errors.js';
 import { Category } from '../../formats/schema.js';
@@ -27,18 +31,34 @@ export interface ReferenceStepResult {
   grads: Map<string, Float32Array>;
   /** Ops run per node and kind: the work the pruned plan actually does. */
   calls: Map<string, Partial<Record<TrainOpKind, number>>>;
+  /** dL/d(pre-clamp output) of every node whose backward ran, as its input_grad / update read it. */
+  dys: Map<string, Float32Array>;
+}
+
+/** A node's forward result supplied from outside: its output values and (if it has one) its mask, 1 bit per element, LSB first. */
+export interface GivenForward {
+  y: Float32Array;
+  mask?: Uint8Array;
+}
+
+export interface ReferenceStepOptions {
+  /** Forward results by node name, used instead of the fp32 forward of those nodes. */
+  forward?: ReadonlyMap<string, GivenForward>;
 }
 
 type Value = Float32Array | Uint8Array;
 
 /** Runs one train step of `plan` on one sample; `target` is the label (CE) or the target vector (MSE). */
-export function runReferenceStep(graph: Graph, recipe: ResolvedRecipe, plan: TrainStepPlan, input: Float32Array, target: number | Float32Array): ReferenceStepResult {
+export function runReferenceStep(
+  graph: Graph, recipe: ResolvedRecipe, plan: TrainStepPlan, input: Float32Array, target: number | Float32Array, options: ReferenceStepOptions = {},
+): ReferenceStepResult {
   const index = indexNodes(graph);
   const nodeOf = (name: string) => graph.nodes[index.get(name)!];
   const training = new Map(recipe.layers.map((l) => [l.layer, l]));
   const values = new Map<number, Value>();
   const grads = new Map<string, Float32Array>();
   const calls = new Map<string, Partial<Record<TrainOpKind, number>>>();
+  const dys = new Map<string, Float32Array>();
   let loss = NaN;
 
   const stepInputs = plan.buffers.filter((b) => b.stepInput);
@@ -63,9 +83,10 @@ export function runReferenceStep(graph: Graph, recipe: ResolvedRecipe, plan: Tra
     if (op.kind === 'forward') {
       const xs = op.inputs!.map((id) => f32(op, id));
       // the input node's forward (a float sample quantized on the device) is the identity in fp32
-      const y = node.kind === 'input' ? xs[0].slice() : (fp32Ops[node.kind] as Fp32Op).forward(node, xs, inShapes, 1);
+      const given = options.forward?.get(node.name);
+      const y = given ? given.y.slice() : node.kind === 'input' ? xs[0].slice() : (fp32Ops[node.kind] as Fp32Op).forward(node, xs, inShapes, 1);
       values.set(op.output!, y);
-      if (op.mask !== undefined) values.set(op.mask, maskOf(node, y));
+      if (op.mask !== undefined) values.set(op.mask, given?.mask ?? maskOf(node, y));
       if (op.saved !== undefined) {
         const b = plan.buffers[op.saved];
         values.set(op.saved, b.aliasOf !== undefined ? read(op, b.aliasOf) : gatherChannels(xs[0], inShapes[0], b.channels!, node.kind === 'fully_connected'));
@@ -84,19 +105,22 @@ export function runReferenceStep(graph: Graph, recipe: ResolvedRecipe, plan: Tra
       for (const w of op.dx ?? []) write(values, w.buffer, dy, w.accumulate, op);
     } else if (op.kind === 'input_grad') {
       const dy = f32(op, op.dy);
+      if (!dys.has(op.node)) dys.set(op.node, dy.slice());
       const dxs = inputGrads(node, inShapes, dy, op.saved === undefined ? undefined : f32(op, op.saved));
       for (const w of op.dx!) write(values, w.buffer, dxs[w.operand], w.accumulate, op);
     } else {
       const p = node as ParamNode;
       const l = training.get(p.name)!;
       const x = op.saved === undefined ? new Float32Array(size(inShapes[0])) : scatterChannels(plan, op.saved, f32(op, op.saved), inShapes[0], p.kind === 'fully_connected');
-      const { dw, db } = paramGrads(p, inShapes[0], x, f32(op, op.dy));
+      const dy = f32(op, op.dy);
+      if (!dys.has(op.node)) dys.set(op.node, dy.slice());
+      const { dw, db } = paramGrads(p, inShapes[0], x, dy);
       if (l.weightRatio > 0) grads.set(p.weight.name, dw);
       if (l.trainBias) grads.set(p.bias.name, db);
     }
     for (const b of plan.buffers) if (b.lastReader === op.index && !b.persistent) values.delete(b.id);
   }
-  return { loss, grads, calls };
+  return { loss, grads, calls, dys };
 }
 
 /** Trainable slices and optimizer state are the graph's own parameters here: not materialized. */
