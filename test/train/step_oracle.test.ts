@@ -75,7 +75,8 @@ describe('one device train step against the reference backward on the device for
         container.ops.forEach((op, k) => {
           if (op.op !== Op.BIAS_UPDATE) return;
           const node = qmodel.ops.find((o) => o.inputs[2] === sourceOf.get(op.inputs[1]))!.outputs[0];
-          const writer = container.ops.findLastIndex((o, j) => j < k && o.output === op.inputs[0]);
+          let writer = k - 1;
+          while (container.ops[writer].output !== op.inputs[0]) writer--;
           const device = probeOp(container, build, writer, x, label) as Float32Array;
           const want = ref.dys.get(node)!;
           const largest = largestOf(want);
