@@ -4,9 +4,12 @@
 // held-out digits). Prints a table, then one JSON line, and writes an SVG chart of the curve.
 //
 //   npx tsx examples/sparsity-curve.ts [--models cnn,mlp] [--sparsities 0.5,0.7,0.8,0.9,0.95]
-//     [--groups 1,4] [--epochs 3] [--train-digits 4000] [--allocation global] [--svg file]
+//     [--groups 1,4] [--epochs 3] [--train-digits 4000] [--allocation global]
+//     [--distill 4] [--qat-epochs 1] [--ramp 0.5] [--svg file]
 //
-// JSON line fields: example, testDigits, trainDigits, epochs, allocation, seconds, svg, and
+// JSON line fields: example, testDigits, trainDigits, epochs, allocation, ramp, learningRate
+// (a number, or 'trained': each model's own training rate), distillation
+// ({ temperature, weight } or null), quantizationAwareEpochs, seconds, svg, and
 // points[]: { model, group (block height asked for; a layer whose outC it does not divide uses
 // the largest that does, see `patterns`), patterns (per pruned layer), sparsity (asked),
 // achievedSparsity (zero fraction of the pruned layers' weights), weights (in the pruned
@@ -19,7 +22,7 @@ import { pruneGraph, type Allocation, type GroupSize } from '../src/compiler/pru
 import { pruneLayers } from '../src/compiler/prune/layers.js';
 import { evaluate } from '../src/compiler/train_fp32.js';
 import { take } from '../src/host/datasets/mnist.js';
-import { fineTuningRate, int8Accuracy } from '../targets/node/prune_command.js';
+import { int8Accuracy } from '../targets/node/prune_command.js';
 import { CALIBRATION_DIGITS, referenceData, referenceGraph, type ReferenceName } from '../targets/node/reference.js';
 
 /** Adam rates of scripts/train-reference.ts (also in each model file's meta.training). */
@@ -33,11 +36,15 @@ const o = new Command()
   .option('--epochs <n>', 'fine-tuning epochs per point', '3')
   .option('--train-digits <n>', 'fine-tuning digits (of 8,000)', '4000')
   .option('--allocation <how>', 'uniform, global or sensitivity', 'global')
-  .option('--lr <rate>', 'Adam learning rate, cosine decay (default: half the rate each model was trained with)')
+  .option('--lr <rate>', 'Adam learning rate, cosine decay (default: the rate each model was trained with)')
+  .option('--ramp <fraction>', 'fraction of the fine-tuning steps over which sparsity ramps; the rest hold it', '0.5')
+  .option('--distill <T>', 'distil from the unpruned model at temperature T (0: plain cross-entropy)', '4')
+  .option('--qat-epochs <n>', 'last n epochs quantization-aware (int8-rounded weights and activations)', '1')
   .option('--seed <n>', 'fine-tuning seed', '1')
   .option('--svg <file>', 'chart to write', 'sparsity-curve.svg')
   .parse()
-  .opts<{ models: string; sparsities: string; groups: string; epochs: string; trainDigits: string; allocation: Allocation; lr?: string; seed: string; svg: string }>();
+  .opts<{ models: string; sparsities: string; groups: string; epochs: string; trainDigits: string; allocation: Allocation; lr?: string; ramp: string; distill: string; qatEpochs: string; seed: string; svg: string }>();
+const distillation = Number(o.distill) > 0 ? { temperature: Number(o.distill), weight: 1 } : undefined;
 
 interface Point {
   model: string;
@@ -61,7 +68,7 @@ async function main(): Promise<void> {
   for (const short of o.models.split(',')) {
     const model = `reference-${short}` as ReferenceName;
     const graph = referenceGraph(model);
-    const learningRate = o.lr ? Number(o.lr) : fineTuningRate(TRAINED_LEARNING_RATE[model]);
+    const learningRate = o.lr ? Number(o.lr) : TRAINED_LEARNING_RATE[model];
     const dense = { fp32: evaluate(graph, data.test).accuracy, int8: await int8Accuracy(graph, calibration, data.test) };
     for (const group of list(o.groups)) {
       const add = (p: Point): void => {
@@ -75,7 +82,8 @@ async function main(): Promise<void> {
       for (const sparsity of list(o.sparsities)) {
         const r = pruneGraph(graph, { train, test: data.test }, {
           sparsity, group: group as GroupSize, allocation: o.allocation, epochs: Number(o.epochs),
-          training: { learningRate }, seed: Number(o.seed),
+          rampSteps: Math.max(1, Math.round(Number(o.ramp) * Number(o.epochs) * Math.ceil(train.count / 32))),
+          training: { learningRate }, distillation, quantizationAwareEpochs: Number(o.qatEpochs), seed: Number(o.seed),
         });
         add({
           model, group, patterns: r.layers.map((l) => `${l.layer}:${l.pattern}`), sparsity, achievedSparsity: r.sparsity, weights,
@@ -89,7 +97,8 @@ async function main(): Promise<void> {
   writeFileSync(o.svg, chart(points));
   console.log(table.toString());
   console.log(JSON.stringify({
-    example: 'sparsity-curve', testDigits: data.test.count, trainDigits: train.count, epochs: Number(o.epochs), allocation: o.allocation,
+    example: 'sparsity-curve', testDigits: data.test.count, trainDigits: train.count, epochs: Number(o.epochs), allocation: o.allocation, ramp: Number(o.ramp), learningRate: o.lr ? Number(o.lr) : 'trained',
+    distillation: distillation ?? null, quantizationAwareEpochs: Number(o.qatEpochs),
     seconds: +((performance.now() - started) / 1000).toFixed(1), svg: o.svg, points,
   }));
 }

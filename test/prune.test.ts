@@ -365,15 +365,21 @@ describe('fake-quantized forward', () => {
   });
 });
 
-// The full acceptance run (8,000 digits, many epochs) is `sparrow prune --allocation global
-// -g 1 --int8` (docs/pruning.md); this is its light configuration, fast enough for a test.
+// The full acceptance run (8,000 digits, 20 epochs) is `sparrow prune --allocation global -g 1
+// -e 20 --lr 0.02 --steps 2500 --distill 4 --qat-epochs 6 --int8` (docs/pruning.md); this is
+// its light configuration (1,500 digits, 2 epochs, the last quantization-aware), fast enough
+// for a test.
 describe('reference CNN at 70 % over pw1, pw2 and fc (light fine-tuning)', () => {
   it('reaches the sparsity, recovers most of the one-shot loss, and int8 on the device runtime tracks fp32', async () => {
     const data = referenceData();
     const graph = referenceGraph('reference-cnn');
-    const options: PruneOptions = { sparsity: 0.7, group: 1, allocation: 'global', epochs: 2, training: { learningRate: 0.01 }, seed: 1 };
-    const oneShot = pruneGraph(graph, { train: data.train, test: data.test }, { ...options, epochs: 0 });
-    const tuned = pruneGraph(graph, { train: take(data.train, 1500), test: data.test }, options);
+    const train = take(data.train, 1500);
+    const options: PruneOptions = {
+      sparsity: 0.7, group: 1, allocation: 'global', epochs: 2, rampSteps: Math.ceil(1500 / 32), training: { learningRate: 0.02 },
+      distillation: { temperature: 4, weight: 1 }, quantizationAwareEpochs: 1, seed: 1,
+    };
+    const oneShot = pruneGraph(graph, { train, test: data.test }, { ...options, epochs: 0, quantizationAwareEpochs: 0 });
+    const tuned = pruneGraph(graph, { train, test: data.test }, options);
     const dense = tuned.history[0].testAccuracy!;
     const shot = oneShot.history[oneShot.history.length - 1].testAccuracy!;
     const fp32 = tuned.history[tuned.history.length - 1].testAccuracy!;

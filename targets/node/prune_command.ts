@@ -35,6 +35,12 @@ export interface PruneCommandOptions {
   trainDigits?: string;
   lr?: string;
   seed?: string;
+  /** Distillation temperature (distil from the unpruned graph when given). */
+  distill?: string;
+  /** Weight of the distillation term (default 1). */
+  distillWeight?: string;
+  /** Final epochs fine-tuned quantization-aware (default 0). */
+  qatEpochs?: string;
   /** Also measure int8 accuracy on the device runtime (PTQ, mvp/simd executor). */
   int8?: boolean;
   output?: string;
@@ -66,6 +72,9 @@ export function definePruneCommand(program: Command): Command {
     .option('--update-every <n>', 'steps between mask updates (default ramp / 16)')
     .option('--train-digits <n>', 'fine-tune on the first N of the 8,000 training digits')
     .option('--lr <rate>', 'Adam learning rate, decayed with a cosine (default: half the rate the graph file records in meta.training, else 0.002)')
+    .option('--distill <T>', 'distil from the unpruned graph at softmax temperature T')
+    .option('--distill-weight <w>', 'weight of the distillation term', '1')
+    .option('--qat-epochs <n>', 'last n fine-tuning epochs on int8-rounded weights and activations', '0')
     .option('--seed <n>', 'seed of the fine-tuning shuffle', '1')
     .option('--int8', 'also measure int8 accuracy on the device runtime')
     .option('-o, --output <file.json>', 'write the pruned fp32 graph here')
@@ -84,6 +93,8 @@ export async function pruneCommand(input: string | undefined, o: PruneCommandOpt
   const epochs = integer('--epochs', o.epochs ?? '4', 0);
   const layers = o.layers?.split(',').map((s) => s.trim()).filter(Boolean);
   const calibration = take(data.train, CALIBRATION_DIGITS).images;
+  const distillation = o.distill ? { temperature: positive('--distill', o.distill), weight: nonNegative('--distill-weight', o.distillWeight ?? '1') } : undefined;
+  const quantizationAwareEpochs = integer('--qat-epochs', o.qatEpochs ?? '0', 0);
   const before = zeroFractions(graph, layers ?? prunableLayerNames(graph));
 
   const bar = o.progress === false ? undefined
@@ -97,6 +108,7 @@ export async function pruneCommand(input: string | undefined, o: PruneCommandOpt
       rampSteps: o.steps ? integer('--steps', o.steps, 1) : undefined,
       updateEvery: o.updateEvery ? integer('--update-every', o.updateEvery, 1) : undefined,
       training: { learningRate: o.lr ? positive('--lr', o.lr) : fineTuningRate(trainedLearningRate) },
+      distillation, quantizationAwareEpochs,
       seed: integer('--seed', o.seed ?? '1', 0),
       onStep: ({ step, totalSteps, sparsity }) => {
         if (step === 1) bar?.start(totalSteps, 0, { sparsity: '' });
@@ -126,7 +138,8 @@ export async function pruneCommand(input: string | undefined, o: PruneCommandOpt
   if (o.output) {
     const meta = {
       description: `${graph.name} pruned by sparrow prune`,
-      pruning: { pattern, group, allocation: o.allocation ?? 'uniform', sparsity: result.sparsity, epochs, trainDigits: train.count, seed: o.seed ?? '1', layers: result.layers },
+      pruning: { pattern, group, allocation: o.allocation ?? 'uniform', sparsity: result.sparsity, epochs, trainDigits: train.count, seed: o.seed ?? '1',
+        ...(distillation ? { distillation } : {}), quantizationAwareEpochs, layers: result.layers },
       accuracy: { fp32, ...(int8 ? { int8 } : {}) },
       history: history.map((h) => ({ epoch: h.epoch, sparsity: +h.sparsity.toFixed(4), test: h.testAccuracy })),
     };
@@ -190,6 +203,12 @@ function fraction(flag: string, v: string): number {
 function positive(flag: string, v: string): number {
   const n = Number(v);
   if (!(n > 0)) throw new ValueError(`${flag} must be a positive number, got "${v}"`);
+  return n;
+}
+
+function nonNegative(flag: string, v: string): number {
+  const n = Number(v);
+  if (!(n >= 0)) throw new ValueError(`${flag} must be a number >= 0, got "${v}"`);
   return n;
 }
 
