@@ -65,7 +65,8 @@ export interface PruneOptions {
   distillation?: DistillationOptions;
   /**
    * The last `quantizationAwareEpochs` fine-tuning epochs run forward on int8-rounded weights
-   * (prune/fake_quant.ts), so the weights settle where int8 rounding costs least. Default 0.
+   * and activations (prune/fake_quant.ts, straight-through backward), so the weights settle
+   * where PTQ's rounding costs least. Default 0.
    */
   quantizationAwareEpochs?: number;
   /** Seed of the fine-tuning shuffle: same graph, data, options and seed give the same weights. */
