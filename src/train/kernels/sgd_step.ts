@@ -20,7 +20,7 @@ export const ROUND_STOCHASTIC: i32 = 0;
 export const ROUND_NEAREST: i32 = 1;
 
 /** Steps beyond this many quanta saturate any int8 weight, and clamping keeps the f32 -> i32 conversion in range. */
-const WEIGHT_STEP_LIMIT: f32 = 1024;
+export const WEIGHT_STEP_LIMIT: f32 = 1024;
 /** Likewise for int32 biases (2^32), keeping the f32 -> i64 conversion in range. */
 const BIAS_STEP_LIMIT: f32 = 4294967296;
 

@@ -1,15 +1,33 @@
-// stepWeightS8 over four consecutive weights whose gradients are the lanes of an f32x4, lane 0
-// first: the SIMD kernels compute gradients four at a time but update (and draw random numbers)
-// in the scalar kernels' order, so both builds give the same weights for the same seed.
-import { stepWeightS8 } from './sgd_step';
+// stepWeightS8 (sgd_step.ts) over four consecutive int8 weights whose gradients are the lanes
+// of an f32x4, lane 0 first, all lanes at once. Every lane does the scalar helper's f32
+// operations in the same order, and the four PRNG draws are the scalar order's (prng_simd.ts),
+// so both builds give the same weights and momentum for the same seed.
+import { prngUniformX4 } from './prng_simd';
+import { ROUND_NEAREST, WEIGHT_STEP_LIMIT } from './sgd_step';
 
-/** Updates weight[0..4) (int8) with lanes 0..3 of `grads`; v: f32 [4] momentum state or 0. False if any step was not finite. */
+/** Updates weight[0..4) (int8) with lanes 0..3 of `grads`; v: f32 [4] momentum state or 0. False if any step was not finite (those lanes unchanged). */
 // @ts-ignore: decorator
 @inline
 export function stepWeightsS8x4(weight: usize, grads: v128, invScale: f32, lr: f32, momentum: f32, v: usize, rounding: i32): bool {
-  const ok0 = stepWeightS8(weight, f32x4.extract_lane(grads, 0), invScale, lr, momentum, v, rounding);
-  const ok1 = stepWeightS8(weight + 1, f32x4.extract_lane(grads, 1), invScale, lr, momentum, v == 0 ? 0 : v + 4, rounding);
-  const ok2 = stepWeightS8(weight + 2, f32x4.extract_lane(grads, 2), invScale, lr, momentum, v == 0 ? 0 : v + 8, rounding);
-  const ok3 = stepWeightS8(weight + 3, f32x4.extract_lane(grads, 3), invScale, lr, momentum, v == 0 ? 0 : v + 12, rounding);
-  return ok0 && ok1 && ok2 && ok3;
+  const u = rounding == ROUND_NEAREST ? f32x4.splat(0) : prngUniformX4();
+  let g = f32x4.mul(grads, f32x4.splat(invScale));
+  if (v != 0) g = f32x4.add(f32x4.mul(f32x4.splat(momentum), v128.load(v)), g);
+  const step = f32x4.mul(f32x4.splat(lr), g);
+  const finite = f32x4.eq(f32x4.sub(step, step), f32x4.splat(0)); // false for NaN and +-inf
+  if (v != 0) v128.store(v, v128.bitselect(g, v128.load(v), finite));
+  let r: v128;
+  if (rounding == ROUND_NEAREST) {
+    r = f32x4.nearest(step);
+  } else {
+    const down = f32x4.floor(step);
+    r = v128.bitselect(f32x4.add(down, f32x4.splat(1)), down, f32x4.lt(u, f32x4.sub(step, down)));
+  }
+  r = f32x4.min(f32x4.max(r, f32x4.splat(-WEIGHT_STEP_LIMIT)), f32x4.splat(WEIGHT_STEP_LIMIT));
+  const was = i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v128.load32_zero(weight)));
+  let q = i32x4.sub(was, i32x4.trunc_sat_f32x4_s(r));
+  q = i32x4.min_s(i32x4.max_s(q, i32x4.splat(-127)), i32x4.splat(127));
+  q = v128.bitselect(q, was, finite);
+  const bytes = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q, q), i16x8.splat(0));
+  v128.store32_lane(weight, bytes, 0);
+  return i32x4.all_true(finite);
 }
