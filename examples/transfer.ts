@@ -18,7 +18,7 @@ import type { Build } from '../src/host/runtime.js';
 import type { LabeledSet } from '../src/host/datasets/mnist.js';
 import {
   accuracyOf, deviceFineTune, estimateStepLatency, fp32FineTune, pretrainedGraph, quantizePretrained, searchSplit, transferData, type Accuracy,
-} from './transfer_task.js';
+} from '../targets/node/transfer_task.js';
 
 /** The sparse update used unless --search: classifier, every bias, pw2 whole and pw1 at half its channels. */
 export const TRANSFER_RECIPE: TrainRecipe = {

@@ -12,6 +12,7 @@ import { readNpy, writeNpy } from '../../src/host/npy.js';
 import { printPlan } from './plan_report.js';
 import { benchModel } from './bench_model.js';
 import { definePruneCommand } from './prune_command.js';
+import { defineTrainCommand, planTrainCommand } from './train_command.js';
 
 interface CompileFlags {
   device: string;
@@ -67,12 +68,15 @@ program
 program
   .command('plan')
   .description('show the memory plan: buffers, timeline, budget and latency on a device')
-  .argument('<model>', 'a container (.spw) or a JSON model description (.json)')
+  .argument('[model]', 'a container (.spw) or a JSON model description (.json); optional with --train')
   .addOption(deviceOption())
   .addOption(sparseOption())
   .addOption(targetOption())
   .option('--json', 'print the plan as JSON')
-  .action((input: string, o: CompileFlags & { json?: boolean }) => {
+  .option('--train <auto|recipe.json>', 'plan a train step instead: the scheme search\'s choice (auto) or a recipe')
+  .action((input: string | undefined, o: CompileFlags & { json?: boolean; train?: string }) => {
+    if (o.train) return void planTrainCommand(input, { device: o.device, train: o.train, json: o.json });
+    if (!input) return program.error('error: missing required argument \'model\'');
     // a container is raised back to its model and compiled again: the same records, plus the report
     const model = input.endsWith('.json') ? loadModel(input, o) : Model.compile(raiseContainer(loadModel(input, o).container), compileOptions(o));
     printPlan(model, getDevice(o.device), { json: !!o.json });
@@ -112,6 +116,7 @@ program
   });
 
 definePruneCommand(program);
+defineTrainCommand(program);
 
 program.parseAsync().catch((e: unknown) => {
   if (e instanceof SparrowError) {

@@ -8,26 +8,27 @@
 // every epoch; accuracy is top-1 over the 10 outputs on the 2,000 held-out digits, also
 // reported for the held-out 0-4 and 5-9 separately.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import type { DeviceProfile } from '../src/compiler/devices.js';
-import { cloneGraph, type Graph } from '../src/compiler/graph.js';
-import { estimateLatency } from '../src/compiler/latency.js';
-import { referenceCnn } from '../src/compiler/models.js';
-import { quantizeGraph } from '../src/compiler/ptq.js';
-import { loadGraph, saveGraph } from '../src/compiler/serialize.js';
-import { countPrunedWork } from '../src/compiler/train/autodiff.js';
-import { lowerTrainStep } from '../src/compiler/train/lower_train.js';
-import type { TrainRecipe } from '../src/compiler/train/recipe.js';
-import { evaluate, resolvedSettings, trainFp32, type TrainOptions } from '../src/compiler/train_fp32.js';
-import type { QModel } from '../src/formats/qmodel.js';
-import { filterClasses, take, type LabeledSet, type MnistSplit } from '../src/host/datasets/mnist.js';
-import { Random } from '../src/host/random.js';
-import type { Build } from '../src/host/runtime.js';
-import { Trainer, type TrainMemoryUse } from '../src/host/trainer.js';
-import { CALIBRATION_DIGITS, referenceData } from '../targets/node/reference.js';
+import type { DeviceProfile } from '../../src/compiler/devices.js';
+import { cloneGraph, type Graph } from '../../src/compiler/graph.js';
+import { estimateLatency } from '../../src/compiler/latency.js';
+import { referenceCnn } from '../../src/compiler/models.js';
+import { quantizeGraph } from '../../src/compiler/ptq.js';
+import { loadGraph, saveGraph } from '../../src/compiler/serialize.js';
+import { countPrunedWork } from '../../src/compiler/train/autodiff.js';
+import { lowerTrainStep } from '../../src/compiler/train/lower_train.js';
+import type { TrainRecipe } from '../../src/compiler/train/recipe.js';
+import { evaluate, resolvedSettings, trainFp32, type TrainOptions } from '../../src/compiler/train_fp32.js';
+import type { QModel } from '../../src/formats/qmodel.js';
+import { NO_TENSOR } from '../../src/formats/schema.js';
+import { filterClasses, take, type LabeledSet, type MnistSplit } from '../../src/host/datasets/mnist.js';
+import { Random } from '../../src/host/random.js';
+import type { Build } from '../../src/host/runtime.js';
+import { Trainer, type TrainMemoryUse } from '../../src/host/trainer.js';
+import { CALIBRATION_DIGITS, referenceData } from './reference.js';
 
 export const OLD_DIGITS = [0, 1, 2, 3, 4];
 export const NEW_DIGITS = [5, 6, 7, 8, 9];
-export const PRETRAINED_FILE = new URL('../models/reference-cnn-digits0-4.json', import.meta.url);
+export const PRETRAINED_FILE = new URL('../../models/reference-cnn-digits0-4.json', import.meta.url);
 const INIT_SEED = 7;
 const PRETRAIN: TrainOptions = { epochs: 8, batchSize: 32, optimizer: 'adam', learningRate: 0.02, schedule: 'cosine', seed: 11 };
 
@@ -185,7 +186,10 @@ export interface StepLatency {
  */
 export function estimateStepLatency(qmodel: QModel, recipe: TrainRecipe, device: DeviceProfile): StepLatency {
   const { container, plan, graph } = lowerTrainStep(qmodel, recipe);
-  const forwardUs = estimateLatency(container, device).totalUs;
+  // latency.ts reads every op's output record; update ops have none (NO_TENSOR): price them at the op overhead
+  const withOutput = container.ops.filter((r) => r.output !== NO_TENSOR);
+  const overheadUs = ((container.ops.length - withOutput.length) * device.opOverheadCycles / device.clockHz) * 1e6;
+  const forwardUs = estimateLatency({ ...container, ops: withOutput }, device).totalUs + overheadUs;
   let cycles = 0;
   let backwardMacs = 0;
   for (const w of countPrunedWork(graph, plan)) {
