@@ -44,7 +44,8 @@ const KIND: Record<Op, WorkKind> = {
   [Op.RELU_MASK]: 'none', [Op.APPLY_MASK]: 'none', [Op.SOFTMAX_CE_LOSS]: 'none', [Op.SOFTMAX_CE_GRAD]: 'none',
   [Op.CONV2D_BACKWARD_INPUT]: 'none', [Op.DEPTHWISE_CONV2D_BACKWARD_INPUT]: 'none', [Op.FULLY_CONNECTED_BACKWARD_INPUT]: 'none',
   [Op.GLOBAL_AVG_POOL_BACKWARD]: 'none', [Op.CONV2D_UPDATE]: 'none', [Op.DEPTHWISE_CONV2D_UPDATE]: 'none',
-  [Op.FULLY_CONNECTED_UPDATE]: 'none', [Op.BIAS_UPDATE]: 'none',
+  [Op.FULLY_CONNECTED_UPDATE]: 'none', [Op.BIAS_UPDATE]: 'none', [Op.MSE_LOSS]: 'none', [Op.MSE_GRAD]: 'none',
+  [Op.AVG_POOL_BACKWARD]: 'none', [Op.MAX_POOL_BACKWARD]: 'none', [Op.GRADIENT_ADD]: 'none',
 };
 
 const count = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);

@@ -435,10 +435,11 @@ class Checker {
     const k = this.first[out];
     if (this.planInputs.includes(out) || this.planOutputs.includes(input)) return false;
     const o = this.opAt(k);
-    if (this.u16(o + 12) !== out || !OP_RULES[this.u8(o) as Op].inPlace || this.last[input] !== k) return false;
+    const slots = OP_RULES[this.u8(o) as Op].inPlace ?? [];
+    if (this.u16(o + 12) !== out || this.last[input] !== k) return false;
     const [ai, bi] = this.span(input), [ao, bo] = this.span(out);
     if (ai !== ao || bi !== bo) return false;
-    for (let s = 0; s < this.u8(o + 1); s++) if (this.u16(o + 4 + 2 * s) === input) return true;
+    for (const s of slots) if (s < this.u8(o + 1) && this.u16(o + 4 + 2 * s) === input) return true;
     return false;
   }
 

@@ -56,8 +56,8 @@ export interface OpRule {
   output: DType | 0;
   /** Params by index; missing entries are UNUSED. */
   params: Param[];
-  /** The output may take the buffer of an input that dies at this op. */
-  inPlace?: boolean;
+  /** Input slots whose buffer the output may take when that input dies at this op. */
+  inPlace?: number[];
   /** The op writes no output tensor (nOutputs 0, output 0xFFFF): it updates `updates` in place. */
   noOutput?: boolean;
   /** Input slots the op updates in place: ARENA tensors of category TRAINABLE. */
@@ -80,6 +80,10 @@ const lossInputs: SlotRule[] = [{ name: 'logits', dtype: DType.INT8 }, { name: '
 /** Output channels an update touches: CONST int32 [n], strictly ascending, each below the channel count. */
 const selectedSlot: SlotRule = { name: 'selected', dtype: DType.INT32, constOnly: true };
 const updateInputs: SlotRule[] = [x8, g32, w8, selectedSlot];
+/** A gradient already there: the op adds its result to it (the output may take its buffer). */
+const accSlot: SlotRule = { name: 'acc', dtype: DType.FLOAT32, optional: true };
+const predictionInputs: SlotRule[] = [{ name: 'prediction', dtype: DType.INT8 }, { name: 'target', dtype: DType.FLOAT32 }];
+const poolBackwardParams = [FILTER, FILTER, STRIDE, STRIDE, PAD, PAD];
 const convParams = [STRIDE, STRIDE, PAD, PAD, ACT_MIN, ACT_MAX];
 const poolParams = [FILTER, FILTER, STRIDE, STRIDE, PAD, PAD, ACT_MIN, ACT_MAX];
 
@@ -89,13 +93,13 @@ export const OP_RULES: Record<Op, OpRule> = {
   [Op.CONV1X1]: { inputs: convInputs, output: DType.INT8, params: [UNUSED, UNUSED, UNUSED, UNUSED, ACT_MIN, ACT_MAX] },
   [Op.FULLY_CONNECTED]: { inputs: convInputs, output: DType.INT8, params: [UNUSED, UNUSED, UNUSED, UNUSED, ACT_MIN, ACT_MAX] },
   [Op.ADD]: {
-    inputs: [{ name: 'a', dtype: DType.INT8 }, { name: 'b', dtype: DType.INT8 }], output: DType.INT8, inPlace: true,
+    inputs: [{ name: 'a', dtype: DType.INT8 }, { name: 'b', dtype: DType.INT8 }], output: DType.INT8, inPlace: [0, 1],
     params: [Param.LEFT_SHIFT, MULTIPLIER, SHIFT, MULTIPLIER, SHIFT, MULTIPLIER, SHIFT, ACT_MIN, ACT_MAX],
   },
   [Op.AVG_POOL]: { inputs: [x8], output: DType.INT8, params: poolParams },
   [Op.MAX_POOL]: { inputs: [x8], output: DType.INT8, params: poolParams },
   [Op.GLOBAL_AVG_POOL]: { inputs: [x8], output: DType.INT8, params: [UNUSED, UNUSED, UNUSED, UNUSED, UNUSED, UNUSED, ACT_MIN, ACT_MAX] },
-  [Op.RESHAPE]: { inputs: [{ name: 'x', dtype: 0 }], output: 0, params: [], inPlace: true },
+  [Op.RESHAPE]: { inputs: [{ name: 'x', dtype: 0 }], output: 0, params: [], inPlace: [0] },
   [Op.SOFTMAX]: { inputs: [x8], output: DType.INT8, params: [Param.SOFTMAX_MULTIPLIER, Param.SOFTMAX_SHIFT, Param.DIFF_MIN] },
   [Op.QUANTIZE]: { inputs: [{ name: 'x', dtype: DType.FLOAT32 }], output: DType.INT8, params: [] },
   [Op.DEQUANTIZE]: { inputs: [x8], output: DType.FLOAT32, params: [] },
@@ -103,13 +107,13 @@ export const OP_RULES: Record<Op, OpRule> = {
   [Op.SPARSE_FULLY_CONNECTED]: { inputs: sparseInputs, output: DType.INT8, params: [UNUSED, UNUSED, UNUSED, UNUSED, ACT_MIN, ACT_MAX] },
   // train-step ops (docs/format.md "Train-step ops")
   [Op.RELU_MASK]: { inputs: [{ name: 'y', dtype: DType.INT8 }], output: DType.UINT8, params: [ACT_MIN, ACT_MAX] },
-  [Op.APPLY_MASK]: { inputs: [g32, { name: 'mask', dtype: DType.UINT8 }], output: 0, params: [], inPlace: true },
+  [Op.APPLY_MASK]: { inputs: [g32, { name: 'mask', dtype: DType.UINT8 }], output: 0, params: [], inPlace: [0] },
   [Op.SOFTMAX_CE_LOSS]: { inputs: lossInputs, output: DType.FLOAT32, params: [] },
   [Op.SOFTMAX_CE_GRAD]: { inputs: lossInputs, output: DType.FLOAT32, params: [] },
-  [Op.CONV2D_BACKWARD_INPUT]: { inputs: [g32, w8], output: DType.FLOAT32, params: [STRIDE, STRIDE, PAD, PAD] },
-  [Op.DEPTHWISE_CONV2D_BACKWARD_INPUT]: { inputs: [g32, w8], output: DType.FLOAT32, params: [STRIDE, STRIDE, PAD, PAD] },
-  [Op.FULLY_CONNECTED_BACKWARD_INPUT]: { inputs: [g32, w8], output: DType.FLOAT32, params: [] },
-  [Op.GLOBAL_AVG_POOL_BACKWARD]: { inputs: [g32], output: DType.FLOAT32, params: [] },
+  [Op.CONV2D_BACKWARD_INPUT]: { inputs: [g32, w8, accSlot], output: DType.FLOAT32, params: [STRIDE, STRIDE, PAD, PAD], inPlace: [2] },
+  [Op.DEPTHWISE_CONV2D_BACKWARD_INPUT]: { inputs: [g32, w8, accSlot], output: DType.FLOAT32, params: [STRIDE, STRIDE, PAD, PAD], inPlace: [2] },
+  [Op.FULLY_CONNECTED_BACKWARD_INPUT]: { inputs: [g32, w8, accSlot], output: DType.FLOAT32, params: [], inPlace: [2] },
+  [Op.GLOBAL_AVG_POOL_BACKWARD]: { inputs: [g32, accSlot], output: DType.FLOAT32, params: [], inPlace: [1] },
   [Op.CONV2D_UPDATE]: { inputs: updateInputs, output: 0, noOutput: true, updates: [2], params: [STRIDE, STRIDE, PAD, PAD, POSITIVE_F32, ROUNDING] },
   [Op.DEPTHWISE_CONV2D_UPDATE]: { inputs: updateInputs, output: 0, noOutput: true, updates: [2], params: [STRIDE, STRIDE, PAD, PAD, POSITIVE_F32, ROUNDING] },
   [Op.FULLY_CONNECTED_UPDATE]: { inputs: updateInputs, output: 0, noOutput: true, updates: [2], params: [UNUSED, UNUSED, UNUSED, UNUSED, POSITIVE_F32, ROUNDING] },
@@ -117,6 +121,11 @@ export const OP_RULES: Record<Op, OpRule> = {
     inputs: [g32, { name: 'b', dtype: DType.INT32 }, selectedSlot, { name: 'scales', dtype: DType.FLOAT32, constOnly: true }],
     output: 0, noOutput: true, updates: [1], params: [POSITIVE_F32, POSITIVE_F32, ROUNDING],
   },
+  [Op.MSE_LOSS]: { inputs: predictionInputs, output: DType.FLOAT32, params: [] },
+  [Op.MSE_GRAD]: { inputs: predictionInputs, output: DType.FLOAT32, params: [] },
+  [Op.AVG_POOL_BACKWARD]: { inputs: [g32, accSlot], output: DType.FLOAT32, params: poolBackwardParams, inPlace: [1] },
+  [Op.MAX_POOL_BACKWARD]: { inputs: [g32, x8, accSlot], output: DType.FLOAT32, params: poolBackwardParams, inPlace: [2] },
+  [Op.GRADIENT_ADD]: { inputs: [{ name: 'g', dtype: DType.FLOAT32 }, accSlot], output: DType.FLOAT32, params: [], inPlace: [0, 1] },
 };
 
 /** Read access to one op record and the tensors it names (all indices already checked). */
@@ -296,6 +305,11 @@ function checkTrainOpShapes(v: OpView, need: Need, slot: (s: number) => number, 
     const cs = v.channelScales(w);
     need(cs !== 0xffff && elements(v.dims(cs)) === channels, at, `filter (tensor ${w}) needs channelScales with ${channels} values`);
   };
+  /** An `acc` slot, when used, holds a gradient of the output's shape. */
+  const accOk = (s: number): void => {
+    const t = v.ids[s];
+    if (t !== 0xffff) need(v.rank(t) === v.rank(v.output) && eq(v.dims(t), od), slot(s), `acc [${v.dims(t)}] must have the shape of the output [${od}]`);
+  };
   switch (v.op) {
     case Op.RELU_MASK:
       need(v.rank(v.output) === 1 && od[0] === Math.ceil(elements(ad) / 8), outAt, `mask [${od}] must be [${Math.ceil(elements(ad) / 8)}] (1 bit per element of y)`);
@@ -319,6 +333,7 @@ function checkTrainOpShapes(v: OpView, need: Need, slot: (s: number) => number, 
       scalesOf(b, outC, slot(1));
       need(v.rank(v.output) === 4 && od[0] === 1 && od[3] === wd[3] && spatialOk(od[1], wd[1], v.param(0), v.param(2), ad[1]) && spatialOk(od[2], wd[2], v.param(1), v.param(3), ad[2]),
         outAt, `dx [${od}] is not an input that gives dy [${ad}] with w [${wd}] and the stride/pad params`);
+      accOk(2);
       return;
     }
     case Op.FULLY_CONNECTED_BACKWARD_INPUT: {
@@ -328,10 +343,31 @@ function checkTrainOpShapes(v: OpView, need: Need, slot: (s: number) => number, 
       need(ad[v.rank(a) - 1] === outC, slot(0), `dy [${ad}] must end in ${outC} channels`);
       scalesOf(b, outC, slot(1));
       need(elements(od) === (elements(ad) / outC) * inC, outAt, `dx [${od}] must hold ${(elements(ad) / outC) * inC} values (${inC} per row of dy)`);
+      accOk(2);
       return;
     }
     case Op.GLOBAL_AVG_POOL_BACKWARD:
       need(v.rank(v.output) === 4 && od[0] === 1 && elements(ad) === od[3], outAt, `dx [${od}] must be [1,H,W,${elements(ad)}]`);
+      accOk(1);
+      return;
+    case Op.MSE_LOSS: case Op.MSE_GRAD:
+      need(v.scale(a) > 0, slot(0), 'prediction needs a scale > 0');
+      need(elements(v.dims(b)) === elements(ad), slot(1), `target [${v.dims(b)}] must hold the ${elements(ad)} values of the prediction`);
+      if (v.op === Op.MSE_LOSS) need(v.rank(v.output) === 1 && od[0] === 1, outAt, 'loss must be [1]');
+      else need(v.rank(v.output) === v.rank(a) && eq(od, ad), outAt, 'gradient must have the shape of the prediction');
+      return;
+    case Op.AVG_POOL_BACKWARD: case Op.MAX_POOL_BACKWARD: {
+      const max = v.op === Op.MAX_POOL_BACKWARD;
+      need(v.rank(a) === 4 && ad[0] === 1, slot(0), `dy [${ad}] must be [1,H,W,C]`);
+      need(v.rank(v.output) === 4 && od[0] === 1 && od[3] === ad[3] && spatialOk(od[1], v.param(0), v.param(2), v.param(4), ad[1]) && spatialOk(od[2], v.param(1), v.param(3), v.param(5), ad[2]),
+        outAt, `dx [${od}] is not an input that gives dy [${ad}] with the pool params`);
+      if (max) need(v.rank(b) === 4 && eq(v.dims(b), od), slot(1), `x [${v.dims(b)}] must have the shape of dx [${od}]`);
+      accOk(max ? 2 : 1);
+      return;
+    }
+    case Op.GRADIENT_ADD:
+      need(v.rank(v.output) === v.rank(a) && eq(od, ad), outAt, 'output must have the shape of g');
+      accOk(1);
       return;
     case Op.CONV2D_UPDATE: case Op.DEPTHWISE_CONV2D_UPDATE: case Op.FULLY_CONNECTED_UPDATE: {
       const gd = v.dims(b), wd = v.dims(c);
@@ -415,7 +451,7 @@ export function encodeOpTable(): number[][] {
         if (s.constOnly) row[3] |= 1 << i;
         row[4 + i] = s.dtype;
       });
-      row[8] = rule.inPlace ? 1 : 0;
+      for (const s of rule.inPlace ?? []) row[8] |= 1 << s;
       row[9] = rule.noOutput ? 1 : 0;
       for (const u of rule.updates ?? []) row[10] |= 1 << u;
       rule.params.forEach((p, i) => (row[12 + i] = p));

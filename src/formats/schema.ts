@@ -105,8 +105,18 @@ export enum Op {
   FULLY_CONNECTED_UPDATE = 25,
   /** Bias gradient + QAS + SGD of any conv/fc layer, in place, for listed output channels. No output. */
   BIAS_UPDATE = 26,
+  /** Mean squared error of int8 predictions against f32 targets: the loss value, f32 [1]. */
+  MSE_LOSS = 27,
+  /** Its gradient dL/dprediction = 2 (p - t) / n, f32. */
+  MSE_GRAD = 28,
+  /** dL/dx of AVG_POOL (optionally added to a gradient already there). */
+  AVG_POOL_BACKWARD = 29,
+  /** dL/dx of MAX_POOL from the saved int8 input (optionally added to a gradient already there). */
+  MAX_POOL_BACKWARD = 30,
+  /** A copy of an f32 gradient, or its sum with another (ADD's backward, gradients of tensors with several consumers). */
+  GRADIENT_ADD = 31,
 }
-export const OP_COUNT = 27;
+export const OP_COUNT = 32;
 
 /** Device status codes. 0 is success; every failure has its own code. */
 export enum Status {

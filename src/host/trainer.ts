@@ -31,6 +31,7 @@ export interface TrainerOptions {
 /** Samples packed one after another (as src/host/datasets/mnist.ts's LabeledSet). */
 export interface Dataset {
   images: Float32Array;
+  /** Classes (softmax cross-entropy), or for MSE `count` target vectors packed one after another. */
   labels: ArrayLike<number>;
   count: number;
 }
@@ -73,7 +74,8 @@ export class Trainer {
   private readonly qmodel: QModel;
   private readonly exec: TrainExecutorExports;
   private readonly sample: Float32Array;
-  private readonly label: Int32Array;
+  /** The step's second input: the class (softmax cross-entropy) or the target vector (MSE). */
+  private readonly label: Int32Array | Float32Array;
   private readonly loss: Float32Array;
   private steps = 0;
 
@@ -86,7 +88,9 @@ export class Trainer {
     this.exec = exec;
     // The arena never moves after load: these views stay valid.
     this.sample = new Float32Array(exec.memory.buffer, exec.input_ptr(0) >>> 0, exec.input_bytes(0) / 4);
-    this.label = new Int32Array(exec.memory.buffer, exec.input_ptr(1) >>> 0, 1);
+    this.label = report.recipe.loss === 'mse'
+      ? new Float32Array(exec.memory.buffer, exec.input_ptr(1) >>> 0, exec.input_bytes(1) / 4)
+      : new Int32Array(exec.memory.buffer, exec.input_ptr(1) >>> 0, 1);
     this.loss = new Float32Array(exec.memory.buffer, exec.output_ptr(0) >>> 0, 1);
   }
 
@@ -114,14 +118,22 @@ export class Trainer {
     return new Trainer(qmodel, device, build, report, bytes, exec);
   }
 
-  /** One train step on one sample (float32, the model's input size) and its class; returns the loss before the update. */
-  step(sample: Float32Array, label: number): number {
+  /**
+   * One train step on one sample (float32, the model's input size) and its class (softmax
+   * cross-entropy) or target vector (MSE, one value per output); returns the loss before the update.
+   */
+  step(sample: Float32Array, label: number | ArrayLike<number>): number {
     if (sample.length !== this.sample.length) throw new ShapeError(`a sample has ${this.sample.length} values, got ${sample.length}`);
-    if (!Number.isInteger(label)) throw new ShapeError(`a label is a class index, got ${label}`);
     this.sample.set(sample);
-    this.label[0] = label;
+    if (this.label instanceof Float32Array) {
+      if (typeof label === 'number' || label.length !== this.label.length) throw new ShapeError(`an MSE target has ${this.label.length} values, got ${typeof label === 'number' ? 'a number' : label.length}`);
+      this.label.set(label);
+    } else {
+      if (typeof label !== 'number' || !Number.isInteger(label)) throw new ShapeError(`a label is a class index, got ${label}`);
+      this.label[0] = label;
+    }
     const status = this.exec.run();
-    if (status === Status.BAD_INPUT) throw new ValueError(`train step ${this.steps}: op ${this.exec.error_op()} met a non-finite value or a label outside the classes (got ${label})`);
+    if (status === Status.BAD_INPUT) throw new ValueError(`train step ${this.steps}: op ${this.exec.error_op()} met a non-finite value or a label outside the classes (got ${typeof label === 'number' ? label : 'a target'})`);
     if (status !== Status.OK) throw new DeviceError(`train step failed at op ${this.exec.error_op()}: ${Status[status] ?? status}`, status);
     this.steps++;
     return this.loss[0];
@@ -132,7 +144,9 @@ export class Trainer {
     const n = this.sample.length;
     let sum = 0;
     for (let i = 0; i < data.count; i++) {
-      const loss = this.step(data.images.subarray(i * n, (i + 1) * n), data.labels[i]);
+      const t = this.label.length;
+      const target = this.label instanceof Float32Array ? Array.prototype.slice.call(data.labels, i * t, (i + 1) * t) : data.labels[i];
+      const loss = this.step(data.images.subarray(i * n, (i + 1) * n), target);
       sum += loss;
       options.onStep?.(i, loss);
     }

@@ -49,7 +49,7 @@ const P_LEFT_SHIFT: u8 = 6, P_MULTIPLIER: u8 = 7, P_SHIFT: u8 = 8, P_SOFTMAX_MUL
 const P_POSITIVE_F32: u8 = 12, P_ROUNDING: u8 = 13;
 const ROW: u32 = 24;
 // Row: 0 nInputs, 1 output dtype (0: as input 0), 2 optional-slot mask, 3 CONST-slot mask,
-// 4..7 slot dtypes (0: any), 8 in-place allowed, 9 no output (updates in place),
+// 4..7 slot dtypes (0: any), 8 in-place slot mask (the output may take that input's buffer), 9 no output (updates in place),
 // 10 updated-slot mask (ARENA TRAINABLE), 11 zero, 12..23 param kinds.
 const OP_TABLE = memory.data<u8>([
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // (none)
@@ -57,7 +57,7 @@ const OP_TABLE = memory.data<u8>([
   4, 1, 4, 8, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 2, 2, 3, 4, 0, 0, 0, 0, 0, 0, // DEPTHWISE_CONV2D
   4, 1, 4, 8, 1, 1, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0, 3, 4, 0, 0, 0, 0, 0, 0, // CONV1X1
   4, 1, 4, 8, 1, 1, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0, 3, 4, 0, 0, 0, 0, 0, 0, // FULLY_CONNECTED
-  2, 1, 0, 0, 1, 1, 0, 0, 1, 0, 0, 0, 6, 7, 8, 7, 8, 7, 8, 3, 4, 0, 0, 0, // ADD
+  2, 1, 0, 0, 1, 1, 0, 0, 3, 0, 0, 0, 6, 7, 8, 7, 8, 7, 8, 3, 4, 0, 0, 0, // ADD
   1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 5, 5, 1, 1, 2, 2, 3, 4, 0, 0, 0, 0, // AVG_POOL
   1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 5, 5, 1, 1, 2, 2, 3, 4, 0, 0, 0, 0, // MAX_POOL
   1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 4, 0, 0, 0, 0, // GLOBAL_AVG_POOL
@@ -71,14 +71,19 @@ const OP_TABLE = memory.data<u8>([
   2, 0, 0, 0, 3, 4, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // APPLY_MASK
   2, 3, 0, 0, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // SOFTMAX_CE_LOSS
   2, 3, 0, 0, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // SOFTMAX_CE_GRAD
-  2, 3, 0, 0, 3, 1, 0, 0, 0, 0, 0, 0, 1, 1, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0, // CONV2D_BACKWARD_INPUT
-  2, 3, 0, 0, 3, 1, 0, 0, 0, 0, 0, 0, 1, 1, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0, // DEPTHWISE_CONV2D_BACKWARD_INPUT
-  2, 3, 0, 0, 3, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // FULLY_CONNECTED_BACKWARD_INPUT
-  1, 3, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // GLOBAL_AVG_POOL_BACKWARD
+  3, 3, 4, 0, 3, 1, 3, 0, 4, 0, 0, 0, 1, 1, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0, // CONV2D_BACKWARD_INPUT
+  3, 3, 4, 0, 3, 1, 3, 0, 4, 0, 0, 0, 1, 1, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0, // DEPTHWISE_CONV2D_BACKWARD_INPUT
+  3, 3, 4, 0, 3, 1, 3, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // FULLY_CONNECTED_BACKWARD_INPUT
+  2, 3, 2, 0, 3, 3, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // GLOBAL_AVG_POOL_BACKWARD
   4, 0, 0, 8, 1, 3, 1, 2, 0, 1, 4, 0, 1, 1, 2, 2, 12, 13, 0, 0, 0, 0, 0, 0, // CONV2D_UPDATE
   4, 0, 0, 8, 1, 3, 1, 2, 0, 1, 4, 0, 1, 1, 2, 2, 12, 13, 0, 0, 0, 0, 0, 0, // DEPTHWISE_CONV2D_UPDATE
   4, 0, 0, 8, 1, 3, 1, 2, 0, 1, 4, 0, 0, 0, 0, 0, 12, 13, 0, 0, 0, 0, 0, 0, // FULLY_CONNECTED_UPDATE
   4, 0, 0, 12, 3, 2, 2, 3, 0, 1, 2, 0, 12, 12, 13, 0, 0, 0, 0, 0, 0, 0, 0, 0, // BIAS_UPDATE
+  2, 3, 0, 0, 1, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // MSE_LOSS
+  2, 3, 0, 0, 1, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // MSE_GRAD
+  2, 3, 2, 0, 3, 3, 0, 0, 2, 0, 0, 0, 5, 5, 1, 1, 2, 2, 0, 0, 0, 0, 0, 0, // AVG_POOL_BACKWARD
+  3, 3, 4, 0, 3, 1, 3, 0, 4, 0, 0, 0, 5, 5, 1, 1, 2, 2, 0, 0, 0, 0, 0, 0, // MAX_POOL_BACKWARD
+  2, 3, 2, 0, 3, 3, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // GRADIENT_ADD
 ]);
 
 // ---------------------------------------------------------------------------------------
@@ -567,6 +572,11 @@ function checkSelected(t: u32, channels: u32, at: u32): Status {
   return Status.OK;
 }
 
+/** An `acc` slot (at file offset `at`), when used, holds a gradient of the output's shape. */
+function accOk(acc: u32, out: u32, at: u32): Status {
+  return acc == NO_TENSOR || sameShape(acc, out) ? Status.OK : fail(Status.BAD_OP, at);
+}
+
 /** Train-step ops (the host's checkTrainOpShapes, same order). */
 function checkTrainOpShapes(code: u32, o: u32): Status {
   const a = u16At(o + 4), b = u16At(o + 6), c = u16At(o + 8), d = u16At(o + 10);
@@ -599,7 +609,7 @@ function checkTrainOpShapes(code: u32, o: u32): Status {
       if (rankOf(out) != 4 || dim(out, 0) != 1 || dim(out, 3) != dim(b, 3)
         || !spatialOk(dim(out, 1), dim(b, 1), i32At(param), i32At(param + 8), dim(a, 1))
         || !spatialOk(dim(out, 2), dim(b, 2), i32At(param + 4), i32At(param + 12), dim(a, 2))) return fail(Status.BAD_OP, outAt);
-      break;
+      return accOk(c, out, o + 8);
     }
     case Op.FULLY_CONNECTED_BACKWARD_INPUT: {
       if (!denseRows(b)) return fail(Status.BAD_OP, o + 6);
@@ -607,11 +617,31 @@ function checkTrainOpShapes(code: u32, o: u32): Status {
       if (lastDim(a) != outC) return fail(Status.BAD_OP, o + 4);
       if (!hasScales(b, outC)) return fail(Status.BAD_OP, o + 6);
       if (elementsOf(out) != (elementsOf(a) / outC) * inC) return fail(Status.BAD_OP, outAt);
-      break;
+      return accOk(c, out, o + 8);
     }
     case Op.GLOBAL_AVG_POOL_BACKWARD: {
       if (rankOf(out) != 4 || dim(out, 0) != 1 || elementsOf(a) != <u64>dim(out, 3)) return fail(Status.BAD_OP, outAt);
+      return accOk(b, out, o + 6);
+    }
+    case Op.MSE_LOSS: case Op.MSE_GRAD: {
+      if (!(scaleOf(a) > 0)) return fail(Status.BAD_OP, o + 4);
+      if (elementsOf(b) != elementsOf(a)) return fail(Status.BAD_OP, o + 6);
+      const outOk = code == Op.MSE_LOSS ? rankOf(out) == 1 && dim(out, 0) == 1 : sameShape(out, a);
+      if (!outOk) return fail(Status.BAD_OP, outAt);
       break;
+    }
+    case Op.AVG_POOL_BACKWARD: case Op.MAX_POOL_BACKWARD: {
+      const max = code == Op.MAX_POOL_BACKWARD;
+      if (rankOf(a) != 4 || dim(a, 0) != 1) return fail(Status.BAD_OP, o + 4);
+      if (rankOf(out) != 4 || dim(out, 0) != 1 || dim(out, 3) != dim(a, 3)
+        || !spatialOk(dim(out, 1), <u32>i32At(param), i32At(param + 8), i32At(param + 16), dim(a, 1))
+        || !spatialOk(dim(out, 2), <u32>i32At(param + 4), i32At(param + 12), i32At(param + 20), dim(a, 2))) return fail(Status.BAD_OP, outAt);
+      if (max && (rankOf(b) != 4 || !sameShape(b, out))) return fail(Status.BAD_OP, o + 6);
+      return max ? accOk(c, out, o + 8) : accOk(b, out, o + 6);
+    }
+    case Op.GRADIENT_ADD: {
+      if (!sameShape(out, a)) return fail(Status.BAD_OP, outAt);
+      return accOk(b, out, o + 6);
     }
     case Op.CONV2D_UPDATE: case Op.DEPTHWISE_CONV2D_UPDATE: case Op.FULLY_CONNECTED_UPDATE: {
       let outC: u32;
@@ -680,10 +710,11 @@ function inPlace(input: u32, out: u32): bool {
   const k = firstStep(out);
   if (isGraphInput(out) || isGraphOutput(input)) return false;
   const o = opAt(k);
-  if (u16At(o + 12) != out || load<u8>(rowAt(u8At(o)) + 8) == 0 || lastStep(input) != k) return false;
+  const slots = <u32>load<u8>(rowAt(u8At(o)) + 8);
+  if (u16At(o + 12) != out || lastStep(input) != k) return false;
   if (u32At(tensorAt(input) + 20) != u32At(tensorAt(out) + 20) || u32At(tensorAt(input) + 24) != u32At(tensorAt(out) + 24)) return false;
   const n = u8At(o + 1);
-  for (let s: u32 = 0; s < n; s++) if (u16At(o + 4 + 2 * s) == input) return true;
+  for (let s: u32 = 0; s < n; s++) if ((slots >> s) & 1 && u16At(o + 4 + 2 * s) == input) return true;
   return false;
 }
 

@@ -20,18 +20,23 @@ import {
 import { apply_mask_f32 } from './kernels/apply_mask_f32';
 import { apply_mask_f32_simd } from './kernels/apply_mask_f32_simd';
 import { bias_update_s32 } from './kernels/bias_update_s32';
-import { conv2d_backward_input_f32 } from './kernels/conv2d_backward_input_f32';
-import { conv2d_backward_input_f32_simd } from './kernels/conv2d_backward_input_f32_simd';
+import { avg_pool_backward_f32_acc } from './kernels/avg_pool_backward_f32';
+import { conv2d_backward_input_f32_acc } from './kernels/conv2d_backward_input_f32';
+import { conv2d_backward_input_f32_acc_simd } from './kernels/conv2d_backward_input_f32_simd';
 import { conv2d_update_s8 } from './kernels/conv2d_update_s8';
 import { conv2d_update_s8_simd } from './kernels/conv2d_update_s8_simd';
-import { depthwise_conv2d_backward_input_f32 } from './kernels/depthwise_conv2d_backward_input_f32';
-import { depthwise_conv2d_backward_input_f32_simd } from './kernels/depthwise_conv2d_backward_input_f32_simd';
+import { depthwise_conv2d_backward_input_f32_acc } from './kernels/depthwise_conv2d_backward_input_f32';
+import { depthwise_conv2d_backward_input_f32_acc_simd } from './kernels/depthwise_conv2d_backward_input_f32_simd';
 import { depthwise_conv2d_update_s8 } from './kernels/depthwise_conv2d_update_s8';
-import { fully_connected_backward_input_f32 } from './kernels/fully_connected_backward_input_f32';
-import { fully_connected_backward_input_f32_simd } from './kernels/fully_connected_backward_input_f32_simd';
+import { fully_connected_backward_input_f32_acc } from './kernels/fully_connected_backward_input_f32';
+import { fully_connected_backward_input_f32_acc_simd } from './kernels/fully_connected_backward_input_f32_simd';
 import { fully_connected_update_s8 } from './kernels/fully_connected_update_s8';
 import { fully_connected_update_s8_simd } from './kernels/fully_connected_update_s8_simd';
-import { global_avg_pool_backward_f32 } from './kernels/global_avg_pool_backward_f32';
+import { global_avg_pool_backward_acc_f32 } from './kernels/global_avg_pool_backward_f32';
+import { gradient_add_f32 } from './kernels/gradient_add_f32';
+import { max_pool_backward_f32_acc } from './kernels/max_pool_backward_f32';
+import { mse_loss_s8 } from './kernels/mse_loss_s8';
+import { mse_s8 } from './kernels/mse_s8';
 import { relu_mask_s8 } from './kernels/relu_mask_s8';
 import { relu_mask_s8_simd } from './kernels/relu_mask_s8_simd';
 import { softmax_cross_entropy_s8 } from './kernels/softmax_cross_entropy_s8';
@@ -77,6 +82,15 @@ function labelOf(t: u32): i32 { return load<i32>(ptr(t)); }
 /** Filter scales of weight tensor w (validated to exist for every op that reads them). */
 function scalesOf(w: u32): usize { return constData(tensorChannelScales(w)); }
 
+/**
+ * Prepares the output `out` of a gradient op whose kernel adds into it: the gradient already
+ * there (`acc`, copied unless the output took its buffer) or zeros.
+ */
+function startGradient(out: u32, acc: u32): void {
+  if (acc == NO_TENSOR) memory.fill(ptr(out), 0, tensorBytes(out));
+  else if (ptr(acc) != ptr(out)) memory.copy(ptr(out), ptr(acc), tensorBytes(out));
+}
+
 /** Kernels return OK, BAD_INPUT (a non-finite value: tensor `detail`) or BAD_ARGUMENT. */
 function checked(status: i32, detail: u32): Status {
   if (status != Status.OK) setRunErrorDetail(<i32>detail);
@@ -110,25 +124,53 @@ function dispatchTrain(k: u32): Status {
     case Op.CONV2D_BACKWARD_INPUT: {
       const oh = tensorDim(a, 1), ow = tensorDim(a, 2), oc = tensorDim(a, 3), kh = tensorDim(b, 1), kw = tensorDim(b, 2);
       const ih = tensorDim(out, 1), iw = tensorDim(out, 2), ic = tensorDim(out, 3);
-      if (ASC_FEATURE_SIMD) conv2d_backward_input_f32_simd(ptr(a), oh, ow, oc, ptr(b), kh, kw, scalesOf(b), ptr(out), ih, iw, ic, p0, p1, p2, p3);
-      else conv2d_backward_input_f32(ptr(a), oh, ow, oc, ptr(b), kh, kw, scalesOf(b), ptr(out), ih, iw, ic, p0, p1, p2, p3);
+      startGradient(out, c);
+      if (ASC_FEATURE_SIMD) conv2d_backward_input_f32_acc_simd(ptr(a), oh, ow, oc, ptr(b), kh, kw, scalesOf(b), ptr(out), ih, iw, ic, p0, p1, p2, p3);
+      else conv2d_backward_input_f32_acc(ptr(a), oh, ow, oc, ptr(b), kh, kw, scalesOf(b), ptr(out), ih, iw, ic, p0, p1, p2, p3);
       return Status.OK;
     }
     case Op.DEPTHWISE_CONV2D_BACKWARD_INPUT: {
       const oh = tensorDim(a, 1), ow = tensorDim(a, 2), ch = tensorDim(a, 3), kh = tensorDim(b, 1), kw = tensorDim(b, 2);
       const ih = tensorDim(out, 1), iw = tensorDim(out, 2);
-      if (ASC_FEATURE_SIMD) depthwise_conv2d_backward_input_f32_simd(ptr(a), oh, ow, ch, ptr(b), kh, kw, scalesOf(b), ptr(out), ih, iw, p0, p1, p2, p3);
-      else depthwise_conv2d_backward_input_f32(ptr(a), oh, ow, ch, ptr(b), kh, kw, scalesOf(b), ptr(out), ih, iw, p0, p1, p2, p3);
+      startGradient(out, c);
+      if (ASC_FEATURE_SIMD) depthwise_conv2d_backward_input_f32_acc_simd(ptr(a), oh, ow, ch, ptr(b), kh, kw, scalesOf(b), ptr(out), ih, iw, p0, p1, p2, p3);
+      else depthwise_conv2d_backward_input_f32_acc(ptr(a), oh, ow, ch, ptr(b), kh, kw, scalesOf(b), ptr(out), ih, iw, p0, p1, p2, p3);
       return Status.OK;
     }
     case Op.FULLY_CONNECTED_BACKWARD_INPUT: {
       const outC = tensorDim(b, 0), inC = tensorDim(b, tensorRank(b) - 1), rows = tensorElements(a) / outC;
-      if (ASC_FEATURE_SIMD) fully_connected_backward_input_f32_simd(ptr(a), rows, outC, ptr(b), inC, scalesOf(b), ptr(out));
-      else fully_connected_backward_input_f32(ptr(a), rows, outC, ptr(b), inC, scalesOf(b), ptr(out));
+      startGradient(out, c);
+      if (ASC_FEATURE_SIMD) fully_connected_backward_input_f32_acc_simd(ptr(a), rows, outC, ptr(b), inC, scalesOf(b), ptr(out));
+      else fully_connected_backward_input_f32_acc(ptr(a), rows, outC, ptr(b), inC, scalesOf(b), ptr(out));
       return Status.OK;
     }
     case Op.GLOBAL_AVG_POOL_BACKWARD: {
-      global_avg_pool_backward_f32(ptr(a), tensorDim(out, 1), tensorDim(out, 2), tensorDim(out, 3), ptr(out));
+      startGradient(out, b);
+      global_avg_pool_backward_acc_f32(ptr(a), tensorDim(out, 1), tensorDim(out, 2), tensorDim(out, 3), ptr(out));
+      return Status.OK;
+    }
+    case Op.AVG_POOL_BACKWARD: {
+      startGradient(out, b);
+      avg_pool_backward_f32_acc(ptr(a), tensorDim(a, 1), tensorDim(a, 2), tensorDim(a, 3), ptr(out), tensorDim(out, 1), tensorDim(out, 2), p0, p1, p2, p3, opParam(k, 4), opParam(k, 5));
+      return Status.OK;
+    }
+    case Op.MAX_POOL_BACKWARD: {
+      startGradient(out, c);
+      max_pool_backward_f32_acc(ptr(b), tensorDim(out, 1), tensorDim(out, 2), tensorDim(out, 3), ptr(a), tensorDim(a, 1), tensorDim(a, 2), ptr(out), p0, p1, p2, p3, opParam(k, 4), opParam(k, 5));
+      return Status.OK;
+    }
+    case Op.GRADIENT_ADD: {
+      if (b != NO_TENSOR) gradient_add_f32(ptr(a), ptr(b), tensorElements(out), ptr(out));
+      else if (ptr(out) != ptr(a)) memory.copy(ptr(out), ptr(a), tensorBytes(out));
+      return Status.OK;
+    }
+    case Op.MSE_LOSS: case Op.MSE_GRAD: {
+      const n = tensorElements(a);
+      const loss = opCode(k) == Op.MSE_LOSS
+        ? mse_loss_s8(ptr(a), tensorScale(a), tensorZeroPoint(a), ptr(b), n)
+        : mse_s8(ptr(a), tensorScale(a), tensorZeroPoint(a), ptr(b), n, ptr(out));
+      if (!isFinite<f32>(loss)) return checked(Status.BAD_INPUT, b);
+      if (opCode(k) == Op.MSE_LOSS) store<f32>(ptr(out), loss);
       return Status.OK;
     }
     case Op.CONV2D_UPDATE: case Op.DEPTHWISE_CONV2D_UPDATE: case Op.FULLY_CONNECTED_UPDATE:

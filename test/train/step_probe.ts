@@ -21,7 +21,8 @@ export function trainExecutor(build: Build): TrainExecutorExports {
 export type Probed = Int8Array | Uint8Array | Int32Array | Float32Array;
 
 /** The value op `k` of `container` writes, in one train step from the container's initial weights. */
-export function probeOp(container: ContainerModel, build: Build, k: number, sample: Float32Array, label: number, seed = 0): Probed {
+/** `target`: the class (softmax cross-entropy) or the target vector (MSE). */
+export function probeOp(container: ContainerModel, build: Build, k: number, sample: Float32Array, target: number | Float32Array, seed = 0): Probed {
   const out = container.ops[k].output;
   if (out === NO_TENSOR) throw new Error(`op ${k} writes no tensor`);
   const cut: ContainerModel = { ...container, ops: container.ops.slice(0, k + 1), plan: { ...container.plan, outputs: [out] } };
@@ -30,7 +31,8 @@ export function probeOp(container: ContainerModel, build: Build, k: number, samp
   if (loaded.status !== Status.OK) throw new Error(`cut at op ${k}: load ${Status[loaded.status]} (detail ${loaded.detail}, op ${loaded.op})`);
   ex.prng_seed(seed);
   setInput(ex, 0, sample);
-  new Int32Array(ex.memory.buffer, ex.input_ptr(1), 1)[0] = label;
+  if (typeof target === 'number') new Int32Array(ex.memory.buffer, ex.input_ptr(1), 1)[0] = target;
+  else setInput(ex, 1, target);
   const status = ex.run();
   if (status !== Status.OK) throw new Error(`cut at op ${k}: run ${Status[status]} at op ${ex.error_op()}`);
   const bytes = new Uint8Array(ex.memory.buffer, ex.output_ptr(0), ex.output_bytes(0)).slice();

@@ -27,7 +27,7 @@ import { buildTrainStep } from './autodiff.js';
 import { graphOfQModel } from './qmodel_graph.js';
 import { resolveRecipe, type ResolvedRecipe, type TrainRecipe } from './recipe.js';
 import { checkTrainBudget, planTrainMemory, type TrainMemoryReport } from './train_memory.js';
-import type { TrainOp, TrainStepPlan } from './train_plan.js';
+import type { GradWrite, TrainOp, TrainStepPlan } from './train_plan.js';
 
 export interface TrainLowerOptions {
   /** Checks the step's arena and constants against this device (BudgetError when over). */
@@ -76,6 +76,7 @@ const BACKWARD_INPUT: Partial<Record<Op, Op>> = {
   [Op.CONV2D]: Op.CONV2D_BACKWARD_INPUT, [Op.DEPTHWISE_CONV2D]: Op.DEPTHWISE_CONV2D_BACKWARD_INPUT,
   [Op.CONV1X1]: Op.FULLY_CONNECTED_BACKWARD_INPUT, [Op.FULLY_CONNECTED]: Op.FULLY_CONNECTED_BACKWARD_INPUT,
   [Op.GLOBAL_AVG_POOL]: Op.GLOBAL_AVG_POOL_BACKWARD, [Op.RESHAPE]: Op.RESHAPE,
+  [Op.AVG_POOL]: Op.AVG_POOL_BACKWARD, [Op.MAX_POOL]: Op.MAX_POOL_BACKWARD,
 };
 const WEIGHT_UPDATE: Partial<Record<Op, Op>> = {
   [Op.CONV2D]: Op.CONV2D_UPDATE, [Op.DEPTHWISE_CONV2D]: Op.DEPTHWISE_CONV2D_UPDATE,
@@ -86,7 +87,6 @@ const WEIGHT_UPDATE: Partial<Record<Op, Op>> = {
 export function lowerTrainStep(qmodel: QModel, recipe: TrainRecipe, options: TrainLowerOptions = {}): LoweredTrainStep {
   const { graph } = graphOfQModel(qmodel);
   const resolved = resolveRecipe(graph, recipe);
-  if (resolved.loss !== 'softmax_cross_entropy') throw new RecipeError(`recipe.loss '${resolved.loss}': the device train step supports softmax_cross_entropy`);
   if (resolved.momentum !== 0) throw new RecipeError(`recipe.momentum ${resolved.momentum}: the device train step runs plain SGD; allowed: 0`);
   const plan = buildTrainStep(graph, resolved, { floatSample: true });
   const memory = planTrainMemory(graph, resolved, plan);
@@ -132,7 +132,7 @@ class StepContainer {
     });
     for (const t of this.tensors) if (t.channelScales !== NO_TENSOR) t.channelScales = this.fromInference.get(t.channelScales)!;
     const sample = this.plan.buffers.find((b) => b.stepInput && b.dtype === 'float32')!;
-    const label = this.plan.buffers.find((b) => b.stepInput && b.dtype === 'int32')!;
+    const label = this.plan.buffers.find((b) => b.stepInput && b !== sample)!; // int32 label (CE) or f32 target (MSE)
     const loss = this.plan.buffers.find((b) => b.name === 'loss')!;
     for (const op of this.plan.ops) this.lowerOp(op);
     const data = new Uint8Array(this.dataEnd);
@@ -251,9 +251,10 @@ class StepContainer {
     switch (op.kind) {
       case 'forward': return this.forward(op);
       case 'loss': {
-        const logits = this.tensorOf(op.inputs![0]), label = this.tensorOf(op.target!);
-        this.emit(Op.SOFTMAX_CE_LOSS, [logits, label], this.tensorOf(op.lossValue!));
-        this.emit(Op.SOFTMAX_CE_GRAD, [logits, label], this.tensorOf(op.output!, this.gradShape(op.node)));
+        const logits = this.tensorOf(op.inputs![0]), target = this.tensorOf(op.target!);
+        const [loss, grad] = this.recipe.loss === 'mse' ? [Op.MSE_LOSS, Op.MSE_GRAD] : [Op.SOFTMAX_CE_LOSS, Op.SOFTMAX_CE_GRAD];
+        this.emit(loss, [logits, target], this.tensorOf(op.lossValue!));
+        this.emit(grad, [logits, target], this.tensorOf(op.output!, this.gradShape(op.node)));
         return;
       }
       case 'activation_grad': {
@@ -286,22 +287,45 @@ class StepContainer {
   }
 
   private inputGrad(op: TrainOp): void {
-    const [write, ...rest] = op.dx!;
     const inf = this.inferenceOp(op.node);
+    if (inf.op === Op.ADD) return this.addGrad(op);
+    const [write, ...rest] = op.dx!;
     const code = BACKWARD_INPUT[inf.op as Op];
-    if (rest.length || write.accumulate || code === undefined) {
-      throw new ShapeError(`train step: the backward of '${op.node}' (${Op[inf.op]}${rest.length || write.accumulate ? ', a tensor with several consumers' : ''}) has no device op yet`);
+    if (rest.length || code === undefined || (code === Op.RESHAPE && write.accumulate)) {
+      throw new ShapeError(`train step: the backward of '${op.node}' (${Op[inf.op]}${write.accumulate ? ' into a tensor with several consumers' : ''}) has no device op yet`);
     }
     const dy = this.tensorOf(op.dy!);
     const xName = this.inf.names![inf.inputs[0]];
-    const dx = this.tensorOf(write.buffer, this.gradShape(xName));
-    if (code === Op.GLOBAL_AVG_POOL_BACKWARD || code === Op.RESHAPE) {
-      this.emit(code, [dy], dx);
-      return;
-    }
+    const [acc, dx] = this.gradientOut(write, xName);
+    if (code === Op.RESHAPE) return this.emit(code, [dy], dx);
+    if (code === Op.GLOBAL_AVG_POOL_BACKWARD || code === Op.AVG_POOL_BACKWARD) return this.emit(code, [dy, acc], dx, inf.params.slice(0, 6));
+    if (code === Op.MAX_POOL_BACKWARD) return this.emit(code, [dy, this.tensorOf(op.saved!), acc], dx, inf.params.slice(0, 6));
     const w = op.weight !== undefined ? this.trainable(op.weight, inf.inputs[1]) : this.fromInference.get(inf.inputs[1])!;
     const geometry = code === Op.FULLY_CONNECTED_BACKWARD_INPUT ? [] : inf.params.slice(0, 4);
-    this.emit(code, [dy, w], dx, geometry);
+    this.emit(code, [dy, w, acc], dx, geometry);
+  }
+
+  /**
+   * Where a gradient op writes dL/d(tensor `x`): [the gradient already there or NO_TENSOR, the
+   * op's output]. Accumulating ops add into the existing gradient and take over its bytes.
+   */
+  private gradientOut(write: GradWrite, x: string): [number, number] {
+    if (!write.accumulate) return [NO_TENSOR, this.tensorOf(write.buffer, this.gradShape(x))];
+    const acc = this.tensorOf(write.buffer);
+    return [acc, this.moved(write.buffer)];
+  }
+
+  /** ADD: dA = dB = dy (GRADIENT_ADD copies or adds it); the write that takes dy's bytes goes last. */
+  private addGrad(op: TrainOp): void {
+    const inf = this.inferenceOp(op.node);
+    const dyOffset = this.offsetOf(op.dy!);
+    const takesDy = (w: GradWrite) => !w.accumulate && this.offsetOf(w.buffer) === dyOffset;
+    const writes = [...op.dx!].sort((a, b) => Number(takesDy(a)) - Number(takesDy(b)));
+    const dy = this.tensorOf(op.dy!);
+    for (const w of writes) {
+      const [acc, dx] = this.gradientOut(w, this.inf.names![inf.inputs[w.operand]]);
+      this.emit(Op.GRADIENT_ADD, [dy, acc], dx);
+    }
   }
 
   private update(op: TrainOp): void {

@@ -9,6 +9,11 @@
 
 export function avg_pool_backward_f32(outGrad: usize, outH: i32, outW: i32, channels: i32, inGrad: usize, inH: i32, inW: i32, filterH: i32, filterW: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32): void {
   memory.fill(inGrad, 0, <usize>(inH * inW * channels) << 2);
+  avg_pool_backward_f32_acc(outGrad, outH, outW, channels, inGrad, inH, inW, filterH, filterW, strideH, strideW, padTop, padLeft);
+}
+
+/** As avg_pool_backward_f32, but adds dL/dx to what inGrad holds (a gradient already there: the input has several consumers). */
+export function avg_pool_backward_f32_acc(outGrad: usize, outH: i32, outW: i32, channels: i32, inGrad: usize, inH: i32, inW: i32, filterH: i32, filterW: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32): void {
   let dy = outGrad;
   for (let oy = 0; oy < outH; oy++) {
     const originY = oy * strideH - padTop;

@@ -14,6 +14,11 @@
 
 export function conv2d_backward_input_f32(outGrad: usize, outH: i32, outW: i32, outC: i32, filter: usize, kH: i32, kW: i32, filterScales: usize, inGrad: usize, inH: i32, inW: i32, inC: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32): void {
   memory.fill(inGrad, 0, <usize>(inH * inW * inC) << 2);
+  conv2d_backward_input_f32_acc(outGrad, outH, outW, outC, filter, kH, kW, filterScales, inGrad, inH, inW, inC, strideH, strideW, padTop, padLeft);
+}
+
+/** As conv2d_backward_input_f32, but adds dL/dx to what inGrad holds (a gradient already there: the input has several consumers). */
+export function conv2d_backward_input_f32_acc(outGrad: usize, outH: i32, outW: i32, outC: i32, filter: usize, kH: i32, kW: i32, filterScales: usize, inGrad: usize, inH: i32, inW: i32, inC: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32): void {
   const filterSize = kH * kW * inC;
   let dy = outGrad;
   for (let oy = 0; oy < outH; oy++) {

@@ -13,6 +13,11 @@
 
 export function depthwise_conv2d_backward_input_f32(outGrad: usize, outH: i32, outW: i32, channels: i32, filter: usize, kH: i32, kW: i32, filterScales: usize, inGrad: usize, inH: i32, inW: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32): void {
   memory.fill(inGrad, 0, <usize>(inH * inW * channels) << 2);
+  depthwise_conv2d_backward_input_f32_acc(outGrad, outH, outW, channels, filter, kH, kW, filterScales, inGrad, inH, inW, strideH, strideW, padTop, padLeft);
+}
+
+/** As depthwise_conv2d_backward_input_f32, but adds dL/dx to what inGrad holds (a gradient already there: the input has several consumers). */
+export function depthwise_conv2d_backward_input_f32_acc(outGrad: usize, outH: i32, outW: i32, channels: i32, filter: usize, kH: i32, kW: i32, filterScales: usize, inGrad: usize, inH: i32, inW: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32): void {
   let dy = outGrad;
   for (let oy = 0; oy < outH; oy++) {
     for (let ox = 0; ox < outW; ox++) {

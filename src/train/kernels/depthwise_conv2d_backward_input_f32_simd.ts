@@ -4,6 +4,11 @@ import { loadS8x4AsF32 } from './simd_f32';
 
 export function depthwise_conv2d_backward_input_f32_simd(outGrad: usize, outH: i32, outW: i32, channels: i32, filter: usize, kH: i32, kW: i32, filterScales: usize, inGrad: usize, inH: i32, inW: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32): void {
   memory.fill(inGrad, 0, <usize>(inH * inW * channels) << 2);
+  depthwise_conv2d_backward_input_f32_acc_simd(outGrad, outH, outW, channels, filter, kH, kW, filterScales, inGrad, inH, inW, strideH, strideW, padTop, padLeft);
+}
+
+/** As depthwise_conv2d_backward_input_f32_simd, but adds dL/dx to what inGrad holds (a gradient already there: the input has several consumers). */
+export function depthwise_conv2d_backward_input_f32_acc_simd(outGrad: usize, outH: i32, outW: i32, channels: i32, filter: usize, kH: i32, kW: i32, filterScales: usize, inGrad: usize, inH: i32, inW: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32): void {
   const vecC = channels & ~3;
   let dy = outGrad;
   for (let oy = 0; oy < outH; oy++) {

@@ -13,6 +13,11 @@
 
 export function fully_connected_backward_input_f32(outGrad: usize, rows: i32, outC: i32, filter: usize, inC: i32, filterScales: usize, inGrad: usize): void {
   memory.fill(inGrad, 0, <usize>(rows * inC) << 2);
+  fully_connected_backward_input_f32_acc(outGrad, rows, outC, filter, inC, filterScales, inGrad);
+}
+
+/** As fully_connected_backward_input_f32, but adds dL/dx to what inGrad holds (a gradient already there: the input has several consumers). */
+export function fully_connected_backward_input_f32_acc(outGrad: usize, rows: i32, outC: i32, filter: usize, inC: i32, filterScales: usize, inGrad: usize): void {
   for (let r = 0; r < rows; r++) {
     const dy = outGrad + (<usize>(r * outC) << 2);
     const dx = inGrad + (<usize>(r * inC) << 2);

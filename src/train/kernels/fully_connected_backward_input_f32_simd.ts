@@ -5,6 +5,11 @@ import { axpyS8x4 } from './simd_f32';
 
 export function fully_connected_backward_input_f32_simd(outGrad: usize, rows: i32, outC: i32, filter: usize, inC: i32, filterScales: usize, inGrad: usize): void {
   memory.fill(inGrad, 0, <usize>(rows * inC) << 2);
+  fully_connected_backward_input_f32_acc_simd(outGrad, rows, outC, filter, inC, filterScales, inGrad);
+}
+
+/** As fully_connected_backward_input_f32_simd, but adds dL/dx to what inGrad holds (a gradient already there: the input has several consumers). */
+export function fully_connected_backward_input_f32_acc_simd(outGrad: usize, rows: i32, outC: i32, filter: usize, inC: i32, filterScales: usize, inGrad: usize): void {
   const vecC = inC & ~3;
   for (let r = 0; r < rows; r++) {
     const dy = outGrad + (<usize>(r * outC) << 2);

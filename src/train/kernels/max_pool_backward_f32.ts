@@ -10,6 +10,11 @@
 
 export function max_pool_backward_f32(input: usize, inH: i32, inW: i32, channels: i32, outGrad: usize, outH: i32, outW: i32, inGrad: usize, filterH: i32, filterW: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32): void {
   memory.fill(inGrad, 0, <usize>(inH * inW * channels) << 2);
+  max_pool_backward_f32_acc(input, inH, inW, channels, outGrad, outH, outW, inGrad, filterH, filterW, strideH, strideW, padTop, padLeft);
+}
+
+/** As max_pool_backward_f32, but adds dL/dx to what inGrad holds (a gradient already there: the input has several consumers). */
+export function max_pool_backward_f32_acc(input: usize, inH: i32, inW: i32, channels: i32, outGrad: usize, outH: i32, outW: i32, inGrad: usize, filterH: i32, filterW: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32): void {
   let dy = outGrad;
   for (let oy = 0; oy < outH; oy++) {
     const originY = oy * strideH - padTop;
