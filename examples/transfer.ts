@@ -17,20 +17,9 @@ import { Model } from '../src/host/model.js';
 import type { Build } from '../src/host/runtime.js';
 import type { LabeledSet } from '../src/host/datasets/mnist.js';
 import {
-  accuracyOf, deviceFineTune, estimateStepLatency, fp32FineTune, pretrainedGraph, quantizePretrained, searchSplit, transferData, type Accuracy,
+  accuracyOf, deviceFineTune, estimateStepLatency, fp32FineTune, pretrainedGraph, quantizePretrained, searchSplit, transferData, SRAM_TARGET_BYTES, TRANSFER_DECAY as DECAY, TRANSFER_RECIPE, type Accuracy,
 } from '../targets/node/transfer_task.js';
 
-/** The sparse update used unless --search: classifier, every bias, pw2 whole and pw1 at half its channels. */
-export const TRANSFER_RECIPE: TrainRecipe = {
-  biasLastK: 4,
-  weights: [{ layer: 'pw1', ratio: 0.5 }, { layer: 'pw2', ratio: 1 }],
-  learningRate: { weight: 0.005, bias: 0.005 },
-  rounding: 'stochastic',
-  seed: 1,
-};
-/** The acceptance line for the planned train-step arena. */
-export const SRAM_TARGET_BYTES = 64 * 1024;
-const DECAY = 0.5;
 
 const o = new Command()
   .option('-d, --device <name>', 'device profile', 'stm32f746')

@@ -32,6 +32,19 @@ export const PRETRAINED_FILE = new URL('../../models/reference-cnn-digits0-4.jso
 const INIT_SEED = 7;
 const PRETRAIN: TrainOptions = { epochs: 8, batchSize: 32, optimizer: 'adam', learningRate: 0.02, schedule: 'cosine', seed: 11 };
 
+/** The sparse update of examples/transfer.ts (unless --search) and examples/ablation.ts: the classifier, the biases of every layer but conv1, pw1 at half its output channels and pw2 whole. */
+export const TRANSFER_RECIPE: TrainRecipe = {
+  biasLastK: 4,
+  weights: [{ layer: 'pw1', ratio: 0.5 }, { layer: 'pw2', ratio: 1 }],
+  learningRate: { weight: 0.005, bias: 0.005 },
+  rounding: 'stochastic',
+  seed: 1,
+};
+/** The acceptance line for the planned train-step arena. */
+export const SRAM_TARGET_BYTES = 64 * 1024;
+/** The rate multiplier from one epoch to the next. */
+export const TRANSFER_DECAY = 0.5;
+
 export interface TransferData {
   /** Training digits 0-4 (pretraining and calibration). */
   pretrain: LabeledSet;

@@ -13,8 +13,10 @@
 //    (additivity, as the anchor assumes).
 // 3. Search: schemes are enumerated in exactly decreasing expected gain (best-first over the
 //    per-dimension options, each state generated once) and the first whose train step fits
-//    is returned: it is the best that fits. Memory is the train step's planned arena
-//    (planTrainMemory) and its flash constants, the numbers lowerTrainStep checks.
+//    is returned: it is the best that fits. Schemes that train at least as much as one found
+//    too big are skipped unplanned (memory assumed monotone). Memory is the train step's
+//    planned arena (planTrainMemory) and its flash constants, the numbers lowerTrainStep
+//    checks. If the search gives up (huge spaces), a greedy choice is returned instead.
 
 import { BudgetError } from '../../formats/errors.js';
 import type { QModel } from '../../formats/qmodel.js';
@@ -165,7 +167,7 @@ export interface SearchOptions {
   budgetBytes?: number;
   /** Default trainStepMemory(qmodel); tests pass a synthetic one. */
   memoryOf?: (recipe: TrainRecipe) => SchemeMemory;
-  /** Memory evaluations before giving up on better schemes. Default 5000. */
+  /** Memory plans before the search gives up and falls back to a greedy choice. Default 5000. */
   maxEvaluations?: number;
 }
 
@@ -176,11 +178,16 @@ export interface SchemeChoice {
   expectedGain: number;
   memory: SchemeMemory;
   budgetBytes: number;
-  /** Schemes whose memory was planned (in decreasing expected gain) before this one fitted. */
+  /** Schemes whose memory was planned. */
   evaluated: number;
+  /** True: no scheme of higher expected gain fits. False: the search gave up (maxEvaluations) and this is the greedy fallback's. */
+  exhaustive: boolean;
 }
 
 interface Option { value: number; gain: number }
+
+/** States the best-first search may visit (planned or skipped) before it gives up. */
+const MAX_POPPED = 1_000_000;
 
 /**
  * The scheme of highest expected gain whose train step fits the budget (arena and flash).
@@ -209,25 +216,61 @@ export function searchScheme(qmodel: QModel, contributions: Contributions, optio
   const gainOf = (state: number[]) => state.reduce((s, o, d) => s + dims[d][o].gain, 0);
 
   // Best-first: from a state whose last raised dimension is j, raise any dimension >= j by one
-  // option; every state is reached exactly once and popped in decreasing gain.
+  // option; every state is reached exactly once and popped in decreasing gain. A state that
+  // trains at least as much as a known misfit in every dimension (k and each ratio) is skipped
+  // unplanned: memory is assumed not to shrink when more trains (the returned scheme is
+  // always planned).
   const heap = new MaxHeap<{ state: number[]; last: number; gain: number }>((a, b) => a.gain - b.gain);
   const start = dims.map(() => 0);
   heap.push({ state: start, last: 0, gain: gainOf(start) });
+  const sizes = (state: number[]) => state.map((o, d) => dims[d][o].value);
+  const misfits: number[][] = [];
+  const dominatesMisfit = (v: number[]) => misfits.some((m) => m.every((x, d) => v[d] >= x));
   const maxEvaluations = options.maxEvaluations ?? 5000;
-  for (let evaluated = 1; heap.size > 0 && evaluated <= maxEvaluations; evaluated++) {
+  let evaluated = 1; // the smallest scheme
+  for (let popped = 0; heap.size > 0 && evaluated < maxEvaluations && popped < MAX_POPPED; popped++) {
     const { state, last, gain } = heap.pop()!;
-    const scheme = schemeOf(state);
-    const memory = memoryOf(schemeRecipe(scheme));
-    if (fits(memory)) return { scheme, recipe: schemeRecipe(scheme), label: describeScheme(scheme), expectedGain: gain, memory, budgetBytes: budget, evaluated };
     for (let d = last; d < dims.length; d++) {
       if (state[d] + 1 >= dims[d].length) continue;
       const next = state.slice();
       next[d]++;
       heap.push({ state: next, last: d, gain: gainOf(next) });
     }
+    const v = sizes(state);
+    if (dominatesMisfit(v)) continue;
+    const scheme = schemeOf(state);
+    const memory = memoryOf(schemeRecipe(scheme));
+    evaluated++;
+    if (fits(memory)) return { scheme, recipe: schemeRecipe(scheme), label: describeScheme(scheme), expectedGain: gain, memory, budgetBytes: budget, evaluated, exhaustive: true };
+    misfits.push(v);
   }
-  const scheme = { biasLastK: 0, weights: [] };
-  return { scheme, recipe: {}, label: describeScheme(scheme), expectedGain: 0, memory: smallest, budgetBytes: budget, evaluated: maxEvaluations };
+  return { ...greedy(dims, schemeOf, gainOf, (scheme) => memoryOf(schemeRecipe(scheme)), fits, smallest), budgetBytes: budget, evaluated, exhaustive: false };
+}
+
+/**
+ * The fallback when the best-first search gives up: from the smallest scheme, repeatedly take
+ * the single-dimension change of largest gain increase that still fits.
+ */
+function greedy(dims: Option[][], schemeOf: (state: number[]) => Scheme, gainOf: (state: number[]) => number,
+  memoryOf: (scheme: Scheme) => SchemeMemory, fits: (m: SchemeMemory) => boolean, smallest: SchemeMemory): Omit<SchemeChoice, 'budgetBytes' | 'evaluated' | 'exhaustive'> {
+  // the smallest scheme: k = 0 and every layer frozen, wherever those options sit in the gain order
+  let state = dims.map((opts) => opts.findIndex((o) => o.value === 0));
+  let memory = smallest;
+  for (;;) {
+    let best: { state: number[]; memory: SchemeMemory; gain: number } | undefined;
+    dims.forEach((opts, d) => opts.forEach((_, o) => {
+      const next = state.slice();
+      next[d] = o;
+      const gain = gainOf(next);
+      if (gain <= (best?.gain ?? gainOf(state))) return;
+      const m = memoryOf(schemeOf(next));
+      if (fits(m)) best = { state: next, memory: m, gain };
+    }));
+    if (!best) break;
+    ({ state, memory } = best);
+  }
+  const scheme = schemeOf(state);
+  return { scheme, recipe: schemeRecipe(scheme), label: describeScheme(scheme), expectedGain: gainOf(state), memory };
 }
 
 function nothingFits(model: string, device: DeviceProfile, budget: number, smallest: SchemeMemory): BudgetError {
