@@ -311,8 +311,14 @@ class Checker {
       list.push(t);
       if (i < ni) this.first[t] = this.last[t] = 0;
     }
-    // trainable tensors initialised at load are live from the first step to the last
-    for (let t = 0; t < this.tensorCount; t++) if (this.u16(this.tensorAt(t) + 38) !== 0) this.first[t] = this.last[t] = 0;
+    // trainable tensors initialised at load and optimizer state are live from the first step to the last
+    for (let t = 0; t < this.tensorCount; t++) if (this.persistent(t)) this.first[t] = this.last[t] = 0;
+  }
+
+  /** Initialised at load (TRAINABLE with init) or optimizer state (ARENA OPTIMIZER, zeroed at load): kept across runs. */
+  private persistent(t: number): boolean {
+    const r = this.tensorAt(t);
+    return this.u16(r + 38) !== 0 || (this.u8(r + 2) === Storage.ARENA && this.u8(r + 3) === Category.OPTIMIZER);
   }
 
   checkOps(): void {
@@ -365,10 +371,11 @@ class Checker {
     if (scratch !== NO_TENSOR) {
       if (scratch >= this.tensorCount) bad(sa, `scratch is tensor ${scratch}, not below tensorCount ${this.tensorCount}`);
       const rs = this.tensorAt(scratch);
-      if (this.u8(rs + 2) !== Storage.ARENA || this.u8(rs + 3) !== Category.SCRATCH) bad(sa, `scratch tensor ${scratch} is not an ARENA SCRATCH tensor`);
+      const state = rule.updates !== undefined && this.u8(rs + 3) === Category.OPTIMIZER && this.u8(rs) === DType.FLOAT32;
+      if (this.u8(rs + 2) !== Storage.ARENA || (this.u8(rs + 3) !== Category.SCRATCH && !state)) bad(sa, `scratch tensor ${scratch} is not an ARENA SCRATCH tensor (nor the FLOAT32 OPTIMIZER state of an update op)`);
     }
     const view: OpView = {
-      op: code, record: o, ids, output: out,
+      op: code, record: o, ids, output: out, scratch,
       param: (i) => this.i32(o + 16 + 4 * i),
       dims: (t) => [0, 1, 2, 3].map((d) => this.u32(this.tensorAt(t) + 4 + 4 * d)),
       rank: (t) => this.u8(this.tensorAt(t) + 1),
@@ -400,7 +407,7 @@ class Checker {
   }
 
   checkLifetimes(): void {
-    for (let t = 0; t < this.tensorCount; t++) if (this.u16(this.tensorAt(t) + 38) !== 0) this.last[t] = this.opCount - 1;
+    for (let t = 0; t < this.tensorCount; t++) if (this.persistent(t)) this.last[t] = this.opCount - 1;
     const at = this.sec(Section.PLAN).offset + PLAN_HEADER_BYTES + 2 * this.planInputs.length;
     this.planOutputs.forEach((t, i) => {
       if (this.first[t] < 0 || this.planInputs.includes(t)) fail(Status.BAD_PLAN, at + 2 * i, `graph output ${i} (tensor ${t}) is written by no op`);

@@ -38,6 +38,8 @@ export enum Param {
   POSITIVE_F32 = 12,
   /** Rounding of a parameter update: 0 stochastic, 1 nearest. */
   ROUNDING = 13,
+  /** Momentum coefficient: an f32 bit pattern in [0, 1); 0 = plain SGD. */
+  MOMENTUM = 14,
 }
 
 export interface SlotRule {
@@ -73,7 +75,7 @@ const convInputs: SlotRule[] = [
 ];
 /** Sparse ops take a group-sparse weight blob (docs/sparse.md) where dense ones take the filter. */
 const sparseInputs: SlotRule[] = [x8, { name: 'w', dtype: DType.UINT8, constOnly: true }, convInputs[2], convInputs[3]];
-const { STRIDE, PAD, ACT_MIN, ACT_MAX, FILTER, MULTIPLIER, SHIFT, UNUSED, POSITIVE_F32, ROUNDING } = Param;
+const { STRIDE, PAD, ACT_MIN, ACT_MAX, FILTER, MULTIPLIER, SHIFT, UNUSED, POSITIVE_F32, ROUNDING, MOMENTUM } = Param;
 const g32: SlotRule = { name: 'dy', dtype: DType.FLOAT32 };
 const w8: SlotRule = { name: 'w', dtype: DType.INT8 };
 const lossInputs: SlotRule[] = [{ name: 'logits', dtype: DType.INT8 }, { name: 'label', dtype: DType.INT32 }];
@@ -114,12 +116,12 @@ export const OP_RULES: Record<Op, OpRule> = {
   [Op.DEPTHWISE_CONV2D_BACKWARD_INPUT]: { inputs: [g32, w8, accSlot], output: DType.FLOAT32, params: [STRIDE, STRIDE, PAD, PAD], inPlace: [2] },
   [Op.FULLY_CONNECTED_BACKWARD_INPUT]: { inputs: [g32, w8, accSlot], output: DType.FLOAT32, params: [], inPlace: [2] },
   [Op.GLOBAL_AVG_POOL_BACKWARD]: { inputs: [g32, accSlot], output: DType.FLOAT32, params: [], inPlace: [1] },
-  [Op.CONV2D_UPDATE]: { inputs: updateInputs, output: 0, noOutput: true, updates: [2], params: [STRIDE, STRIDE, PAD, PAD, POSITIVE_F32, ROUNDING] },
-  [Op.DEPTHWISE_CONV2D_UPDATE]: { inputs: updateInputs, output: 0, noOutput: true, updates: [2], params: [STRIDE, STRIDE, PAD, PAD, POSITIVE_F32, ROUNDING] },
-  [Op.FULLY_CONNECTED_UPDATE]: { inputs: updateInputs, output: 0, noOutput: true, updates: [2], params: [UNUSED, UNUSED, UNUSED, UNUSED, POSITIVE_F32, ROUNDING] },
+  [Op.CONV2D_UPDATE]: { inputs: updateInputs, output: 0, noOutput: true, updates: [2], params: [STRIDE, STRIDE, PAD, PAD, POSITIVE_F32, ROUNDING, MOMENTUM] },
+  [Op.DEPTHWISE_CONV2D_UPDATE]: { inputs: updateInputs, output: 0, noOutput: true, updates: [2], params: [STRIDE, STRIDE, PAD, PAD, POSITIVE_F32, ROUNDING, MOMENTUM] },
+  [Op.FULLY_CONNECTED_UPDATE]: { inputs: updateInputs, output: 0, noOutput: true, updates: [2], params: [UNUSED, UNUSED, UNUSED, UNUSED, POSITIVE_F32, ROUNDING, MOMENTUM] },
   [Op.BIAS_UPDATE]: {
     inputs: [g32, { name: 'b', dtype: DType.INT32 }, selectedSlot, { name: 'scales', dtype: DType.FLOAT32, constOnly: true }],
-    output: 0, noOutput: true, updates: [1], params: [POSITIVE_F32, POSITIVE_F32, ROUNDING],
+    output: 0, noOutput: true, updates: [1], params: [POSITIVE_F32, POSITIVE_F32, ROUNDING, MOMENTUM],
   },
   [Op.MSE_LOSS]: { inputs: predictionInputs, output: DType.FLOAT32, params: [] },
   [Op.MSE_GRAD]: { inputs: predictionInputs, output: DType.FLOAT32, params: [] },
@@ -136,6 +138,8 @@ export interface OpView {
   /** The 4 input slots (0xFFFF when empty). */
   ids: number[];
   output: number;
+  /** The scratch field: a SCRATCH tensor, an update op's OPTIMIZER state, or 0xFFFF. */
+  scratch: number;
   param(i: number): number;
   /** 4 dims, padded with 1. */
   dims(t: number): number[];
@@ -166,6 +170,10 @@ const positiveF32 = (bits: number): boolean => {
   const f = f32FromBits(bits);
   return Number.isFinite(f) && f > 0;
 };
+const unitF32 = (bits: number): boolean => {
+  const f = f32FromBits(bits);
+  return f >= 0 && f < 1;
+};
 const Q31_MIN = 0x40000000, I32_MAX = 0x7fffffff;
 
 /** Checks params 0..11 in order against the op's row. */
@@ -189,6 +197,7 @@ export function checkOpParams(v: OpView, bad: Fail): void {
       p <= 0, // DIFF_MIN
       positiveF32(p), // POSITIVE_F32
       p === 0 || p === 1, // ROUNDING
+      unitF32(p), // MOMENTUM
     ][kind];
     if (!ok) bad(v.record + 16 + 4 * i, `param ${i} (${Param[kind]}) = ${p} is out of range`);
   }
@@ -388,6 +397,7 @@ function checkTrainOpShapes(v: OpView, need: Need, slot: (s: number) => number, 
       }
       scalesOf(c, outC, slot(2));
       checkSelected(v, d, outC, slot(3), need);
+      stateOk(v, v.dims(d)[0] * (elements(wd) / outC), 6, need);
       return;
     }
     case Op.BIAS_UPDATE: {
@@ -396,9 +406,19 @@ function checkTrainOpShapes(v: OpView, need: Need, slot: (s: number) => number, 
       need(ad[v.rank(a) - 1] === C, slot(0), `dy [${ad}] must end in ${C} channels`);
       checkSelected(v, c, C, slot(2), need);
       need(v.rank(d) === 1 && v.dims(d)[0] === C, slot(3), `scales must be [${C}]`);
+      stateOk(v, v.dims(c)[0], 3, need);
       return;
     }
   }
+}
+
+/**
+ * An update op's momentum state (its scratch field): one f32 per updated parameter, required
+ * when the momentum param (index `param`) is not 0.
+ */
+function stateOk(v: OpView, updated: number, param: number, need: Need): void {
+  if (v.scratch === 0xffff) need(v.param(param) === 0, v.record + 16 + 4 * param, 'momentum > 0 needs a state tensor (the scratch field)');
+  else need(elements(v.dims(v.scratch)) === updated, v.record + 14, `momentum state [${v.dims(v.scratch)}] must hold ${updated} values (one per updated parameter)`);
 }
 
 /** A 1x1 or fully connected filter: [Co, Ci] or [Co,1,1,Ci]. */

@@ -46,7 +46,7 @@ export const LIFETIME_BYTES: u32 = 4;
 // (test/container.test.ts checks that the two agree byte for byte).
 const P_UNUSED: u8 = 0, P_STRIDE: u8 = 1, P_PAD: u8 = 2, P_ACT_MIN: u8 = 3, P_ACT_MAX: u8 = 4, P_FILTER: u8 = 5;
 const P_LEFT_SHIFT: u8 = 6, P_MULTIPLIER: u8 = 7, P_SHIFT: u8 = 8, P_SOFTMAX_MULTIPLIER: u8 = 9, P_SOFTMAX_SHIFT: u8 = 10, P_DIFF_MIN: u8 = 11;
-const P_POSITIVE_F32: u8 = 12, P_ROUNDING: u8 = 13;
+const P_POSITIVE_F32: u8 = 12, P_ROUNDING: u8 = 13, P_MOMENTUM: u8 = 14;
 const ROW: u32 = 24;
 // Row: 0 nInputs, 1 output dtype (0: as input 0), 2 optional-slot mask, 3 CONST-slot mask,
 // 4..7 slot dtypes (0: any), 8 in-place slot mask (the output may take that input's buffer), 9 no output (updates in place),
@@ -75,10 +75,10 @@ const OP_TABLE = memory.data<u8>([
   3, 3, 4, 0, 3, 1, 3, 0, 4, 0, 0, 0, 1, 1, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0, // DEPTHWISE_CONV2D_BACKWARD_INPUT
   3, 3, 4, 0, 3, 1, 3, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // FULLY_CONNECTED_BACKWARD_INPUT
   2, 3, 2, 0, 3, 3, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // GLOBAL_AVG_POOL_BACKWARD
-  4, 0, 0, 8, 1, 3, 1, 2, 0, 1, 4, 0, 1, 1, 2, 2, 12, 13, 0, 0, 0, 0, 0, 0, // CONV2D_UPDATE
-  4, 0, 0, 8, 1, 3, 1, 2, 0, 1, 4, 0, 1, 1, 2, 2, 12, 13, 0, 0, 0, 0, 0, 0, // DEPTHWISE_CONV2D_UPDATE
-  4, 0, 0, 8, 1, 3, 1, 2, 0, 1, 4, 0, 0, 0, 0, 0, 12, 13, 0, 0, 0, 0, 0, 0, // FULLY_CONNECTED_UPDATE
-  4, 0, 0, 12, 3, 2, 2, 3, 0, 1, 2, 0, 12, 12, 13, 0, 0, 0, 0, 0, 0, 0, 0, 0, // BIAS_UPDATE
+  4, 0, 0, 8, 1, 3, 1, 2, 0, 1, 4, 0, 1, 1, 2, 2, 12, 13, 14, 0, 0, 0, 0, 0, // CONV2D_UPDATE
+  4, 0, 0, 8, 1, 3, 1, 2, 0, 1, 4, 0, 1, 1, 2, 2, 12, 13, 14, 0, 0, 0, 0, 0, // DEPTHWISE_CONV2D_UPDATE
+  4, 0, 0, 8, 1, 3, 1, 2, 0, 1, 4, 0, 0, 0, 0, 0, 12, 13, 14, 0, 0, 0, 0, 0, // FULLY_CONNECTED_UPDATE
+  4, 0, 0, 12, 3, 2, 2, 3, 0, 1, 2, 0, 12, 12, 13, 14, 0, 0, 0, 0, 0, 0, 0, 0, // BIAS_UPDATE
   2, 3, 0, 0, 1, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // MSE_LOSS
   2, 3, 0, 0, 1, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // MSE_GRAD
   2, 3, 2, 0, 3, 3, 0, 0, 2, 0, 0, 0, 5, 5, 1, 1, 2, 2, 0, 0, 0, 0, 0, 0, // AVG_POOL_BACKWARD
@@ -305,9 +305,9 @@ function checkPlanIndices(): Status {
       setLast(t, 0);
     }
   }
-  // trainable tensors initialised at load are live from the first step to the last
+  // trainable tensors initialised at load and optimizer state are live from the first step to the last
   for (let t: u32 = 0; t < tensorCount; t++) {
-    if (tensorInitIndex(t) != NO_TENSOR) {
+    if (tensorPersistent(t)) {
       setFirst(t, 0);
       setLast(t, 0);
     }
@@ -373,7 +373,8 @@ function checkOp(k: u32): Status {
   if (scratch != NO_TENSOR) {
     if (scratch >= tensorCount) return fail(Status.BAD_OP, sa);
     const rs = tensorAt(scratch);
-    if (u8At(rs + 2) != Storage.ARENA || u8At(rs + 3) != Category.SCRATCH) return fail(Status.BAD_OP, sa);
+    const state = load<u8>(row + 10) != 0 && u8At(rs + 3) == Category.OPTIMIZER && u8At(rs) == DType.FLOAT32;
+    if (u8At(rs + 2) != Storage.ARENA || (u8At(rs + 3) != Category.SCRATCH && !state)) return fail(Status.BAD_OP, sa);
   }
   let s = checkOpParams(o, row);
   if (s == Status.OK) s = checkOpShapes(code, o);
@@ -412,6 +413,10 @@ function paramOk(kind: u32, p: i32, previous: i32): bool {
       return isFinite<f32>(f) && f > 0;
     }
     case P_ROUNDING: return p == 0 || p == 1;
+    case P_MOMENTUM: {
+      const f = reinterpret<f32>(p);
+      return f >= 0 && f < 1;
+    }
   }
   return false;
 }
@@ -572,6 +577,13 @@ function checkSelected(t: u32, channels: u32, at: u32): Status {
   return Status.OK;
 }
 
+/** An update op's momentum state (scratch field): one f32 per updated parameter; required when momentum (param `param`) is not 0. */
+function stateOk(o: u32, updated: u64, param: u32): Status {
+  const state = u16At(o + 14);
+  if (state == NO_TENSOR) return i32At(o + 16 + 4 * param) == 0 ? Status.OK : fail(Status.BAD_OP, o + 16 + 4 * param);
+  return elementsOf(state) == updated ? Status.OK : fail(Status.BAD_OP, o + 14);
+}
+
 /** An `acc` slot (at file offset `at`), when used, holds a gradient of the output's shape. */
 function accOk(acc: u32, out: u32, at: u32): Status {
   return acc == NO_TENSOR || sameShape(acc, out) ? Status.OK : fail(Status.BAD_OP, at);
@@ -661,7 +673,9 @@ function checkTrainOpShapes(code: u32, o: u32): Status {
           || !spatialOk(dim(a, 2), dim(c, 2), i32At(param + 4), i32At(param + 12), dim(b, 2))) return fail(Status.BAD_OP, o + 6);
       }
       if (!hasScales(c, outC)) return fail(Status.BAD_OP, o + 8);
-      return checkSelected(d, outC, o + 10);
+      const s = checkSelected(d, outC, o + 10);
+      if (s != Status.OK) return s;
+      return stateOk(o, <u64>dim(d, 0) * (elementsOf(c) / outC), 6);
     }
     case Op.BIAS_UPDATE: {
       const channels = dim(b, 0);
@@ -670,7 +684,7 @@ function checkTrainOpShapes(code: u32, o: u32): Status {
       const s = checkSelected(c, channels, o + 8);
       if (s != Status.OK) return s;
       if (rankOf(d) != 1 || dim(d, 0) != channels) return fail(Status.BAD_OP, o + 10);
-      break;
+      return stateOk(o, <u64>dim(c, 0), 3);
     }
   }
   return Status.OK;
@@ -679,7 +693,7 @@ function checkTrainOpShapes(code: u32, o: u32): Status {
 // ---- lifetimes ------------------------------------------------------------------------
 
 function checkLifetimes(): Status {
-  for (let t: u32 = 0; t < tensorCount; t++) if (tensorInitIndex(t) != NO_TENSOR) setLast(t, opCount - 1);
+  for (let t: u32 = 0; t < tensorCount; t++) if (tensorPersistent(t)) setLast(t, opCount - 1);
   for (let i: u32 = 0; i < outputCount; i++) {
     const at = planIndexAt(inputCount + i);
     const t = u16At(at);
@@ -741,6 +755,11 @@ export function tensorOffset(t: u32): u32 { return u32At(tensorAt(t) + 20); }
 export function tensorBytes(t: u32): u32 { return u32At(tensorAt(t) + 24); }
 export function tensorScale(t: u32): f32 { return scaleOf(t); }
 export function tensorZeroPoint(t: u32): i32 { return zeroPointOf(t); }
+/** Kept across runs: initialised at load (TRAINABLE with init) or optimizer state (ARENA OPTIMIZER, zeroed at load). */
+export function tensorPersistent(t: u32): bool {
+  return tensorInitIndex(t) != NO_TENSOR || (u8At(tensorAt(t) + 2) == Storage.ARENA && u8At(tensorAt(t) + 3) == Category.OPTIMIZER);
+}
+
 /** The CONST tensor a TRAINABLE tensor is initialised from at load, or NO_TENSOR. */
 export function tensorInitIndex(t: u32): u32 {
   const init = u16At(tensorAt(t) + 38);

@@ -12,7 +12,7 @@ import { NO_TENSOR, Op, Status } from '../formats/schema';
 import {
   LIFETIME_BYTES, arenaBytesOf, constData, containerErrorDetail, containerErrorOp, graphInput, graphInputCount,
   graphOutput, graphOutputCount, opCode, opCountOf, opInput, opInputCount, opOutput, opParam, opScratch,
-  tensorBytes, tensorCategory, tensorCountOf, tensorDim, tensorElements, tensorInitIndex, tensorIsArena, tensorLastStep,
+  tensorBytes, tensorCategory, tensorCountOf, tensorDim, tensorElements, tensorIsArena, tensorPersistent, tensorLastStep,
   tensorFirstStep, tensorOffset, tensorRank, tensorScale, tensorZeroPoint, validateContainer,
 } from './container';
 import { arenaBase, arenaBind, arenaPlace, arenaRelease, arenaReset, arenaStepDone } from './arena';
@@ -156,7 +156,7 @@ export function runBegin(): void {
   errorOp = -1;
   arenaReset();
   for (let i: u32 = 0; i < graphInputCount(); i++) bind(graphInput(i));
-  for (let t: u32 = 0; t < tensorCountOf(); t++) if (tensorInitIndex(t) != NO_TENSOR) bind(t);
+  for (let t: u32 = 0; t < tensorCountOf(); t++) if (tensorPersistent(t)) bind(t);
 }
 
 /** Binds what step k creates; returns the input whose buffer its output takes over (or NO_TENSOR). */

@@ -10,8 +10,8 @@
 
 import { NO_TENSOR, Op, Status } from '../formats/schema';
 import {
-  constData, opCode, opCountOf, opInput, opOutput, opParam, tensorBytes, tensorChannelScales, tensorCountOf,
-  tensorDim, tensorElements, tensorInitIndex, tensorOffset, tensorRank, tensorScale, tensorZeroPoint,
+  constData, opCode, opCountOf, opInput, opOutput, opParam, opScratch, tensorBytes, tensorChannelScales, tensorCountOf,
+  tensorDim, tensorElements, tensorInitIndex, tensorOffset, tensorPersistent, tensorRank, tensorScale, tensorZeroPoint,
 } from '../runtime/container';
 import { arenaBase } from '../runtime/arena';
 import {
@@ -42,13 +42,14 @@ import { relu_mask_s8_simd } from './kernels/relu_mask_s8_simd';
 import { softmax_cross_entropy_s8 } from './kernels/softmax_cross_entropy_s8';
 import { softmax_cross_entropy_loss_s8 } from './kernels/softmax_cross_entropy_loss_s8';
 
-/** As the inference load, then copies every TRAINABLE tensor's initial value into the arena. */
+/** As the inference load, then copies every TRAINABLE tensor's initial value into the arena and zeroes the optimizer state. */
 export function loadTrainStep(len: u32, budget: u32): i32 {
   const status = loadContainer(len, budget);
   if (status != Status.OK) return status;
   for (let t: u32 = 0; t < tensorCountOf(); t++) {
     const init = tensorInitIndex(t);
     if (init != NO_TENSOR) memory.copy(arenaBase() + tensorOffset(t), constData(init), tensorBytes(t));
+    else if (tensorPersistent(t)) memory.fill(arenaBase() + tensorOffset(t), 0, tensorBytes(t));
   }
   return Status.OK;
 }
@@ -70,9 +71,9 @@ export function run(): i32 {
   return Status.OK;
 }
 
-/** Arena address of ARENA tensor t (trained weights are read back through it); 0 if none. */
+/** Arena address of a tensor kept across runs (trained weights, optimizer state), to read it back; 0 if t is none. */
 export function tensor_ptr(t: u32): usize {
-  if (!isLoaded() || t >= tensorCountOf() || tensorInitIndex(t) == NO_TENSOR) return 0;
+  if (!isLoaded() || t >= tensorCountOf() || !tensorPersistent(t)) return 0;
   return arenaBase() + tensorOffset(t);
 }
 
@@ -178,7 +179,7 @@ function dispatchTrain(k: u32): Status {
     case Op.BIAS_UPDATE: {
       const channels = tensorDim(b, 0);
       const status = bias_update_s32(ptr(a), tensorElements(a) / channels, channels, ptr(b), reinterpret<f32>(p0), ptr(d),
-        ptr(c), tensorDim(c, 0), reinterpret<f32>(p1), 0, 0, p2);
+        ptr(c), tensorDim(c, 0), reinterpret<f32>(p1), reinterpret<f32>(p3), ptr(opScratch(k)), p2);
       return checked(status, a);
     }
   }
@@ -188,6 +189,7 @@ function dispatchTrain(k: u32): Status {
 /** x: saved input, dy: dL/d(pre-clamp output), w: the TRAINABLE filter, sel: output channels. */
 function weightUpdate(k: u32, x: u32, dy: u32, w: u32, sel: u32, p0: i32, p1: i32, p2: i32, p3: i32): i32 {
   const lr = reinterpret<f32>(opParam(k, 4)), rounding = opParam(k, 5);
+  const momentum = reinterpret<f32>(opParam(k, 6)), state = ptr(opScratch(k)); // state 0: none (plain SGD)
   const xp = ptr(x), gp = ptr(dy), wp = ptr(w), sp = ptr(sel), n = tensorDim(sel, 0);
   const xZp = tensorZeroPoint(x), xScale = tensorScale(x), scales = scalesOf(w);
   const ih = tensorDim(x, 1), iw = tensorDim(x, 2), oh = tensorDim(dy, 1), ow = tensorDim(dy, 2);
@@ -195,16 +197,16 @@ function weightUpdate(k: u32, x: u32, dy: u32, w: u32, sel: u32, p0: i32, p1: i3
     case Op.CONV2D_UPDATE: {
       const ic = tensorDim(x, 3), oc = tensorDim(w, 0), kh = tensorDim(w, 1), kw = tensorDim(w, 2);
       return ASC_FEATURE_SIMD
-        ? conv2d_update_s8_simd(xp, ih, iw, ic, xZp, xScale, gp, oh, ow, oc, wp, kh, kw, scales, 0, p0, p1, p2, p3, sp, n, lr, 0, 0, 0, 0, rounding)
-        : conv2d_update_s8(xp, ih, iw, ic, xZp, xScale, gp, oh, ow, oc, wp, kh, kw, scales, 0, p0, p1, p2, p3, sp, n, lr, 0, 0, 0, 0, rounding);
+        ? conv2d_update_s8_simd(xp, ih, iw, ic, xZp, xScale, gp, oh, ow, oc, wp, kh, kw, scales, 0, p0, p1, p2, p3, sp, n, lr, 0, momentum, state, 0, rounding)
+        : conv2d_update_s8(xp, ih, iw, ic, xZp, xScale, gp, oh, ow, oc, wp, kh, kw, scales, 0, p0, p1, p2, p3, sp, n, lr, 0, momentum, state, 0, rounding);
     }
     case Op.DEPTHWISE_CONV2D_UPDATE: {
       const ch = tensorDim(x, 3), kh = tensorDim(w, 1), kw = tensorDim(w, 2);
-      return depthwise_conv2d_update_s8(xp, ih, iw, ch, xZp, xScale, gp, oh, ow, wp, kh, kw, scales, 0, p0, p1, p2, p3, sp, n, lr, 0, 0, 0, 0, rounding);
+      return depthwise_conv2d_update_s8(xp, ih, iw, ch, xZp, xScale, gp, oh, ow, wp, kh, kw, scales, 0, p0, p1, p2, p3, sp, n, lr, 0, momentum, state, 0, rounding);
     }
   }
   const outC = tensorDim(w, 0), inC = tensorDim(w, tensorRank(w) - 1), rows = tensorElements(x) / inC;
   return ASC_FEATURE_SIMD
-    ? fully_connected_update_s8_simd(xp, rows, inC, xZp, xScale, gp, outC, wp, scales, 0, sp, n, lr, 0, 0, 0, 0, rounding)
-    : fully_connected_update_s8(xp, rows, inC, xZp, xScale, gp, outC, wp, scales, 0, sp, n, lr, 0, 0, 0, 0, rounding);
+    ? fully_connected_update_s8_simd(xp, rows, inC, xZp, xScale, gp, outC, wp, scales, 0, sp, n, lr, 0, momentum, state, 0, rounding)
+    : fully_connected_update_s8(xp, rows, inC, xZp, xScale, gp, outC, wp, scales, 0, sp, n, lr, 0, momentum, state, 0, rounding);
 }

@@ -2,7 +2,7 @@
 // ABI of src/runtime/index.ts, where load() also initialises the TRAINABLE tensors and run()
 // runs one train step, plus:
 //   prng_seed(seed)   restarts the PRNG of stochastic rounding (the same stream on mvp and simd)
-//   tensor_ptr(t)     arena address of TRAINABLE tensor t (to read trained weights back), 0 if not
+//   tensor_ptr(t)     arena address of TRAINABLE or OPTIMIZER tensor t (to read trained weights and momentum back), 0 if not
 export {
   arena_bytes, container_buffer, error_detail, error_op, input_bytes, input_count, input_ptr,
   output_bytes, output_count, output_ptr,

@@ -171,7 +171,7 @@ describe('typed errors', () => {
   it('bad recipes', async () => {
     await expect(Trainer.create(qmodel, { weights: [{ layer: 'nope', ratio: 1 }] })).rejects.toThrow(RecipeError);
     await expect(Trainer.create(qmodel, { weights: [{ layer: 'pw1', ratio: 0.3 as never }] })).rejects.toThrow(/allowed: 0.125, 0.25, 0.5, 1/);
-    await expect(Trainer.create(qmodel, { momentum: 0.9 })).rejects.toThrow(RecipeError);
+    await expect(Trainer.create(qmodel, { momentum: 1 })).rejects.toThrow(RecipeError);
   });
   it('a step that does not fit the device', async () => {
     const tiny = { ...getDevice('stm32f746'), name: 'tiny', sramBytes: 32_768 + 8_000, reservedSramBytes: 32_768 };

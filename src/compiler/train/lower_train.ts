@@ -87,7 +87,6 @@ const WEIGHT_UPDATE: Partial<Record<Op, Op>> = {
 export function lowerTrainStep(qmodel: QModel, recipe: TrainRecipe, options: TrainLowerOptions = {}): LoweredTrainStep {
   const { graph } = graphOfQModel(qmodel);
   const resolved = resolveRecipe(graph, recipe);
-  if (resolved.momentum !== 0) throw new RecipeError(`recipe.momentum ${resolved.momentum}: the device train step runs plain SGD; allowed: 0`);
   const plan = buildTrainStep(graph, resolved, { floatSample: true });
   const memory = planTrainMemory(graph, resolved, plan);
   if (options.device) checkTrainBudget(memory, options.device, `train step of ${graph.name}`);
@@ -235,8 +234,18 @@ class StepContainer {
 
   // ---- ops ------------------------------------------------------------------------------
 
-  private emit(op: Op, inputs: number[], output: number, params: number[] = []): void {
-    this.ops.push({ op, inputs, output, scratch: NO_TENSOR, params: [...params, ...new Array(OP_PARAM_COUNT - params.length).fill(0)] });
+  private emit(op: Op, inputs: number[], output: number, params: number[] = [], scratch = NO_TENSOR): void {
+    this.ops.push({ op, inputs, output, scratch, params: [...params, ...new Array(OP_PARAM_COUNT - params.length).fill(0)] });
+  }
+
+  /**
+   * The momentum state of one update op: `values` f32 at `at` floats into plan buffer `id`
+   * (a layer's state holds its selected weight rows, then its biases), an ARENA OPTIMIZER
+   * tensor zeroed at load; NO_TENSOR without momentum.
+   */
+  private momentumState(id: number | undefined, at: number, values: number, name: string): number {
+    if (id === undefined) return NO_TENSOR;
+    return this.add(arenaTensor(DType.FLOAT32, [values], this.offsetOf(id) + 4 * at, Category.OPTIMIZER), name);
   }
 
   /** The inference op that computes node `node`. */
@@ -333,12 +342,18 @@ class StepContainer {
     const l = this.recipe.layers.find((x) => x.layer === op.node)!;
     const dy = this.tensorOf(op.dy!);
     const rounding = this.recipe.rounding === 'nearest' ? 1 : 0;
+    const momentum = f32Bits(this.recipe.momentum);
+    let stateAt = 0;
     if (op.weight !== undefined) {
       const code = WEIGHT_UPDATE[inf.op as Op]!;
       const w = this.trainable(op.weight, inf.inputs[1]);
       const geometry = code === Op.FULLY_CONNECTED_UPDATE ? [0, 0, 0, 0] : inf.params.slice(0, 4);
       const x = this.tensorOf(op.saved!);
-      this.emit(code, [x, dy, w, this.channelList(l.channels, `${op.node}/channels`)], NO_TENSOR, [...geometry, f32Bits(this.recipe.learningRate.weight), rounding]);
+      const wt = this.tensors[w];
+      const updated = l.channels.length * (wt.bytes / (code === Op.DEPTHWISE_CONV2D_UPDATE ? wt.shape[3] : wt.shape[0]));
+      const state = this.momentumState(op.momentum, 0, updated, `${op.node}/weight momentum`);
+      stateAt = updated;
+      this.emit(code, [x, dy, w, this.channelList(l.channels, `${op.node}/channels`)], NO_TENSOR, [...geometry, f32Bits(this.recipe.learningRate.weight), rounding, momentum], state);
     }
     if (op.bias !== undefined) {
       const b = this.trainable(op.bias, inf.inputs[2]);
@@ -346,7 +361,8 @@ class StepContainer {
       const scales = this.fromInference.get(this.inf.tensors[inf.inputs[1]].channelScales)!;
       const inScale = this.inf.tensors[inf.inputs[0]].scale;
       const all = this.channelList([...Array(C).keys()], `${op.node}/bias channels`);
-      this.emit(Op.BIAS_UPDATE, [dy, b, all, scales], NO_TENSOR, [f32Bits(inScale), f32Bits(this.recipe.learningRate.bias), rounding]);
+      const state = this.momentumState(op.momentum, stateAt, C, `${op.node}/bias momentum`);
+      this.emit(Op.BIAS_UPDATE, [dy, b, all, scales], NO_TENSOR, [f32Bits(inScale), f32Bits(this.recipe.learningRate.bias), rounding, momentum], state);
     }
   }
 }
