@@ -108,7 +108,7 @@ function proxyAccuracy(graph: Graph, recipe: TrainRecipe, train: Dataset, valida
     ];
   });
   trainFp32(g, train, {
-    epochs: 1, batchSize: 1, optimizer: 'sgd', momentum: 0, learningRate: lr, seed,
+    epochs: 1, batchSize: 1, optimizer: 'sgd', momentum: 0, learningRate: lr, schedule: 'cosine', seed,
     afterStep: () => {
       for (const p of frozen) for (let i = 0; i < p.data.length; i++) if (!p.trains[i]) p.data[i] = p.initial[i];
     },
