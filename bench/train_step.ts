@@ -3,11 +3,16 @@
 // {"what","build","shape","median","min","max","unit"} (us per step; B for sizes).
 // Targets (docs/training.md): full update <= 360 us on simd, classifier only <= 20 us,
 // sparrow-train.mvp.wasm <= 64 KB.
-// Usage: npx tsx bench/train_step.ts
-import { statSync } from 'node:fs';
+// Usage: npx tsx bench/train_step.ts [--profile]
+// --profile: per container op of each step on simd, {"what":"train-op/<recipe>/<k> <OP> <tensor>","us"}:
+// the step cut after op k minus the step cut after op k - 1 (best of 21 runs of 500 steps; noisy below ~0.3 us).
+import { readFileSync, statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { lowerTrainStep } from '../src/compiler/train/lower_train.js';
 import type { TrainRecipe } from '../src/compiler/train/recipe.js';
-import { Trainer } from '../src/host/trainer.js';
+import { writeContainer } from '../src/formats/container.js';
+import { NO_TENSOR, Op, Status } from '../src/formats/schema.js';
+import { Trainer, type TrainExecutorExports } from '../src/host/trainer.js';
 import { referenceData, referenceQModel } from '../targets/node/reference.js';
 import { measure, type BenchResult } from './kernels_misc.js';
 
@@ -41,6 +46,56 @@ export async function benchTrainStep(): Promise<(BenchResult | { what: string; s
   return out;
 }
 
+/** Microseconds per op of one train step on `build` (see the usage note above). */
+export function profileTrainStep(recipe: TrainRecipe, build: 'mvp' | 'simd' = 'simd'): { op: string; us: number }[] {
+  const data = referenceData();
+  const { qmodel } = referenceQModel('reference-cnn', data);
+  const { container } = lowerTrainStep(qmodel, recipe);
+  const module = new WebAssembly.Module(readFileSync(new URL(`../build/sparrow-train.${build}.wasm`, import.meta.url)));
+  const firstUpdate = container.ops.findIndex((o) => o.output === NO_TENSOR);
+  const stepUs = (k: number): number => {
+    // ops without an output (updates) keep the loss as the graph output
+    const out = container.ops[k].output;
+    const cut = { ...container, ops: container.ops.slice(0, k + 1), plan: { ...container.plan, outputs: out === NO_TENSOR ? container.plan.outputs : [out] } };
+    const bytes = writeContainer(cut);
+    const ex = new WebAssembly.Instance(module, {}).exports as unknown as TrainExecutorExports;
+    new Uint8Array(ex.memory.buffer, ex.container_buffer(bytes.length), bytes.length).set(bytes);
+    if (ex.load(bytes.length, -1) !== Status.OK) throw new Error(`cut after op ${k}: load failed`);
+    const sample = new Float32Array(ex.memory.buffer, ex.input_ptr(0), 784), label = new Int32Array(ex.memory.buffer, ex.input_ptr(1), 1);
+    let i = 0;
+    const step = () => {
+      const n = i++ % 256;
+      sample.set(data.train.images.subarray(n * 784, (n + 1) * 784)); // the float sample dies at op 0: refill it every step
+      label[0] = data.train.labels[n];
+      ex.run();
+    };
+    for (let w = 0; w < 2000; w++) step();
+    let best = Infinity;
+    for (let r = 0; r < 21; r++) {
+      const t0 = performance.now();
+      for (let w = 0; w < 500; w++) step();
+      best = Math.min(best, ((performance.now() - t0) * 1000) / 500);
+    }
+    return best;
+  };
+  const names = container.names!;
+  const rows: { op: string; us: number }[] = [];
+  let previous = 0;
+  container.ops.forEach((op, k) => {
+    if (k < firstUpdate && op.output === NO_TENSOR) return;
+    const us = stepUs(k);
+    rows.push({ op: `${k} ${Op[op.op]} ${op.output === NO_TENSOR ? '-' : names[op.output]}`, us: Math.round((us - previous) * 100) / 100 });
+    previous = us;
+  });
+  return rows;
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  for (const line of await benchTrainStep()) console.log(JSON.stringify(line));
+  if (process.argv.includes('--profile')) {
+    for (const [what, recipe] of RECIPES) {
+      for (const { op, us } of profileTrainStep(recipe)) console.log(JSON.stringify({ what: `train-op/${what}/${op}`, build: 'simd', us }));
+    }
+  } else {
+    for (const line of await benchTrainStep()) console.log(JSON.stringify(line));
+  }
 }

@@ -13,5 +13,6 @@ export function prngUniformX4(): v128 {
   t = i32x4.mul(v128.xor(t, i32x4.shr_u(t, 15)), v128.or(t, i32x4.splat(1)));
   t = v128.xor(t, i32x4.add(t, i32x4.mul(v128.xor(t, i32x4.shr_u(t, 7)), v128.or(t, i32x4.splat(61)))));
   t = v128.xor(t, i32x4.shr_u(t, 14));
-  return f32x4.mul(f32x4.convert_i32x4_u(i32x4.shr_u(t, 8)), f32x4.splat(<f32>1.0 / <f32>16777216.0));
+  // 24-bit values are non-negative: the signed conversion is exact and cheaper than the unsigned one on x86
+  return f32x4.mul(f32x4.convert_i32x4_s(i32x4.shr_u(t, 8)), f32x4.splat(<f32>1.0 / <f32>16777216.0));
 }

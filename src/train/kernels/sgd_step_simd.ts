@@ -5,6 +5,10 @@
 import { prngUniformX4 } from './prng_simd';
 import { ROUND_NEAREST, WEIGHT_STEP_LIMIT } from './sgd_step';
 
+/** 1.5 * 2^23 and its bit pattern: x + MAGIC holds the integer x (|x| < 2^22) in its low bits. */
+const MAGIC: f32 = 12582912;
+const MAGIC_BITS: i32 = 0x4b400000;
+
 /** Updates weight[0..4) (int8) with lanes 0..3 of `grads`; v: f32 [4] momentum state or 0. False if any step was not finite (those lanes unchanged). */
 // @ts-ignore: decorator
 @inline
@@ -23,8 +27,11 @@ export function stepWeightsS8x4(weight: usize, grads: v128, invScale: f32, lr: f
     r = v128.bitselect(f32x4.add(down, f32x4.splat(1)), down, f32x4.lt(u, f32x4.sub(step, down)));
   }
   r = f32x4.min(f32x4.max(r, f32x4.splat(-WEIGHT_STEP_LIMIT)), f32x4.splat(WEIGHT_STEP_LIMIT));
+  // r is a whole number in [-1024, 1024]: adding 1.5 * 2^23 puts it in the low mantissa bits
+  // exactly, a cheaper f32 -> i32 than trunc_sat on x86 (NaN lanes are discarded below)
+  const asInt = i32x4.sub(f32x4.add(r, f32x4.splat(MAGIC)), i32x4.splat(MAGIC_BITS));
   const was = i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v128.load32_zero(weight)));
-  let q = i32x4.sub(was, i32x4.trunc_sat_f32x4_s(r));
+  let q = i32x4.sub(was, asInt);
   q = i32x4.min_s(i32x4.max_s(q, i32x4.splat(-127)), i32x4.splat(127));
   q = v128.bitselect(q, was, finite);
   const bytes = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q, q), i16x8.splat(0));
