@@ -70,3 +70,19 @@ describe('estimateLatency', () => {
     expect(us.stm32f746).toBeLessThan(us.nrf52840); // faster core and clock
   });
 });
+
+describe('estimateLatency of train steps', () => {
+  it('prices backward and update MACs, so more training costs more cycles', async () => {
+    const { lowerTrainStep } = await import('../src/compiler/train/lower_train.js');
+    const { referenceQModel } = await import('../targets/node/reference.js');
+    const q = referenceQModel('reference-cnn').qmodel;
+    const inference = estimateLatency(lowerModel(q, { sparse: 'never' }).container, DEVICES.stm32f746);
+    const classifier = estimateLatency(lowerTrainStep(q, {}).container, DEVICES.stm32f746);
+    const full = estimateLatency(lowerTrainStep(q, { weights: ['dw1', 'pw1', 'dw2', 'pw2'].map((layer) => ({ layer, ratio: 1 as const })) }).container, DEVICES.stm32f746);
+    expect(classifier.totalCycles).toBeGreaterThan(inference.totalCycles);
+    expect(full.totalCycles).toBeGreaterThan(classifier.totalCycles * 1.5);
+    // the full step's backward MACs: dx of pw2, dw2, pw1, dw1 and the weight updates of all five layers
+    const updates = full.perOp.filter((o) => o.op === Op.CONV2D_UPDATE || o.op === Op.DEPTHWISE_CONV2D_UPDATE || o.op === Op.FULLY_CONNECTED_UPDATE);
+    expect(updates.reduce((s, o) => s + o.macs, 0)).toBe(14112 + 25088 + 7056 + 25088 + 320);
+  });
+});

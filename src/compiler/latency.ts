@@ -4,7 +4,7 @@
 // counts come from the container's records alone, so any container can be estimated.
 
 import type { ContainerModel } from '../formats/container_types.js';
-import { Op } from '../formats/schema.js';
+import { NO_TENSOR, Op } from '../formats/schema.js';
 import type { DeviceProfile } from './devices.js';
 import type { LoweringReport } from './lower.js';
 
@@ -40,12 +40,14 @@ const KIND: Record<Op, WorkKind> = {
   [Op.DEQUANTIZE]: 'convert',
   [Op.SPARSE_CONV1X1]: 'pointwise',
   [Op.SPARSE_FULLY_CONNECTED]: 'fc',
-  // train-step ops: not priced by the inference latency model
-  [Op.RELU_MASK]: 'none', [Op.APPLY_MASK]: 'none', [Op.SOFTMAX_CE_LOSS]: 'none', [Op.SOFTMAX_CE_GRAD]: 'none',
-  [Op.CONV2D_BACKWARD_INPUT]: 'none', [Op.DEPTHWISE_CONV2D_BACKWARD_INPUT]: 'none', [Op.FULLY_CONNECTED_BACKWARD_INPUT]: 'none',
-  [Op.GLOBAL_AVG_POOL_BACKWARD]: 'none', [Op.CONV2D_UPDATE]: 'none', [Op.DEPTHWISE_CONV2D_UPDATE]: 'none',
-  [Op.FULLY_CONNECTED_UPDATE]: 'none', [Op.BIAS_UPDATE]: 'none', [Op.MSE_LOSS]: 'none', [Op.MSE_GRAD]: 'none',
-  [Op.AVG_POOL_BACKWARD]: 'none', [Op.MAX_POOL_BACKWARD]: 'none', [Op.GRADIENT_ADD]: 'none',
+  // train-step ops: backward and update MACs priced like the forward kernels of their kind
+  // (fp32 MACs at the int8 scalar rate: Cortex-M4F/M7 have single-cycle FPU MACs); the
+  // elementwise ones per element like ADD
+  [Op.CONV2D_BACKWARD_INPUT]: 'conv', [Op.DEPTHWISE_CONV2D_BACKWARD_INPUT]: 'depthwise', [Op.FULLY_CONNECTED_BACKWARD_INPUT]: 'fc',
+  [Op.CONV2D_UPDATE]: 'conv', [Op.DEPTHWISE_CONV2D_UPDATE]: 'depthwise', [Op.FULLY_CONNECTED_UPDATE]: 'fc',
+  [Op.RELU_MASK]: 'add', [Op.APPLY_MASK]: 'add', [Op.SOFTMAX_CE_LOSS]: 'softmax', [Op.SOFTMAX_CE_GRAD]: 'softmax',
+  [Op.GLOBAL_AVG_POOL_BACKWARD]: 'add', [Op.BIAS_UPDATE]: 'add', [Op.MSE_LOSS]: 'add', [Op.MSE_GRAD]: 'add',
+  [Op.AVG_POOL_BACKWARD]: 'pool', [Op.MAX_POOL_BACKWARD]: 'pool', [Op.GRADIENT_ADD]: 'add',
 };
 
 const count = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
@@ -55,7 +57,9 @@ export function opWork(container: ContainerModel): OpWork[] {
   return container.ops.map((r, index) => {
     const x = container.tensors[r.inputs[0]].shape;
     const w = r.inputs.length > 1 ? container.tensors[r.inputs[1]]?.shape : undefined;
-    const outputs = count(container.tensors[r.output].shape);
+    // update ops write no output: they are priced by what they read
+    const outputs = r.output === NO_TENSOR ? 0 : count(container.tensors[r.output].shape);
+    const firstInput = count(x); // dy for backward ops
     let macs = 0;
     let elements = 0;
     switch (r.op) {
@@ -77,6 +81,27 @@ export function opWork(container: ContainerModel): OpWork[] {
         macs = (outputs / outC) * groups * g;
         break;
       }
+      case Op.CONV2D_BACKWARD_INPUT: // every dy element spreads over kH*kW*Ci inputs
+        macs = firstInput * w![1] * w![2] * w![3];
+        break;
+      case Op.DEPTHWISE_CONV2D_BACKWARD_INPUT:
+        macs = firstInput * w![1] * w![2];
+        break;
+      case Op.FULLY_CONNECTED_BACKWARD_INPUT:
+        macs = firstInput * w![w!.length - 1];
+        break;
+      case Op.CONV2D_UPDATE: case Op.DEPTHWISE_CONV2D_UPDATE: case Op.FULLY_CONNECTED_UPDATE: {
+        // inputs: x, dy, w, selected: rows x selected channels x (taps of one channel's filter)
+        const wd = container.tensors[r.inputs[2]].shape;
+        const outC = r.op === Op.DEPTHWISE_CONV2D_UPDATE ? wd[wd.length - 1] : wd[0];
+        const selected = count(container.tensors[r.inputs[3]].shape);
+        const perChannel = r.op === Op.DEPTHWISE_CONV2D_UPDATE ? wd[1] * wd[2] : count(wd) / outC;
+        macs = (count(container.tensors[r.inputs[1]].shape) / outC) * selected * perChannel;
+        break;
+      }
+      case Op.AVG_POOL_BACKWARD: case Op.MAX_POOL_BACKWARD:
+        elements = firstInput * r.params[0] * r.params[1];
+        break;
       case Op.AVG_POOL:
       case Op.MAX_POOL:
         elements = outputs * r.params[0] * r.params[1];
@@ -86,8 +111,8 @@ export function opWork(container: ContainerModel): OpWork[] {
         break;
       case Op.RESHAPE:
         break;
-      default: // ADD, SOFTMAX, QUANTIZE, DEQUANTIZE: one step per output element
-        elements = outputs;
+      default: // ADD, SOFTMAX, QUANTIZE, DEQUANTIZE, masks, losses, gradient adds: one step per element
+        elements = Math.max(outputs, firstInput);
     }
     return { index, op: r.op, kind: KIND[r.op], macs, elements, outputs };
   });
