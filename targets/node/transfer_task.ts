@@ -14,12 +14,11 @@ import { estimateLatency } from '../../src/compiler/latency.js';
 import { referenceCnn } from '../../src/compiler/models.js';
 import { quantizeGraph } from '../../src/compiler/ptq.js';
 import { loadGraph, saveGraph } from '../../src/compiler/serialize.js';
-import { countPrunedWork } from '../../src/compiler/train/autodiff.js';
 import { lowerTrainStep } from '../../src/compiler/train/lower_train.js';
 import type { TrainRecipe } from '../../src/compiler/train/recipe.js';
 import { evaluate, resolvedSettings, trainFp32, type TrainOptions } from '../../src/compiler/train_fp32.js';
 import type { QModel } from '../../src/formats/qmodel.js';
-import { NO_TENSOR } from '../../src/formats/schema.js';
+import { Op } from '../../src/formats/schema.js';
 import { filterClasses, take, type LabeledSet, type MnistSplit } from '../../src/host/datasets/mnist.js';
 import { Random } from '../../src/host/random.js';
 import type { Build } from '../../src/host/runtime.js';
@@ -182,37 +181,21 @@ export function searchSplit(data: TransferData): { train: LabeledSet; validation
 }
 
 export interface StepLatency {
-  /** Forward ops and the per-op overhead of every container op (src/compiler/latency.ts). */
+  /** The int8 forward ops (src/compiler/latency.ts). */
   forwardUs: number;
-  /** Backward MACs (dx and weight gradients of the pruned step), priced at the forward kernels' MAC rate. */
+  /** Masks, loss, backward-input and update ops: fp32 MACs priced at the device's MAC rate of their kernel family. */
   backwardUs: number;
   totalUs: number;
   backwardMacs: number;
 }
 
-/**
- * Estimated time of one train step on `device`. latency.ts prices the container's inference
- * ops and gives train ops only their op overhead; the backward's MACs (countPrunedWork) are
- * added at the device's MAC rate of the layer's kernel family (conv, depthwise, pointwise,
- * fc), i.e. fp32 MACs assumed as costly as the scalar int8 ones. Masks, the loss and the
- * element-wise parts of the updates are not priced.
- */
+/** Estimated time of one train step on `device`, from the train-step container's ops. */
 export function estimateStepLatency(qmodel: QModel, recipe: TrainRecipe, device: DeviceProfile): StepLatency {
-  const { container, plan, graph } = lowerTrainStep(qmodel, recipe);
-  // latency.ts reads every op's output record; update ops have none (NO_TENSOR): price them at the op overhead
-  const withOutput = container.ops.filter((r) => r.output !== NO_TENSOR);
-  const overheadUs = ((container.ops.length - withOutput.length) * device.opOverheadCycles / device.clockHz) * 1e6;
-  const forwardUs = estimateLatency({ ...container, ops: withOutput }, device).totalUs + overheadUs;
-  let cycles = 0;
-  let backwardMacs = 0;
-  for (const w of countPrunedWork(graph, plan)) {
-    const node = graph.nodes.find((n) => n.name === w.node)!;
-    const family = node.kind === 'depthwise_conv2d' ? 'depthwise' : node.kind === 'fully_connected' ? 'fc'
-      : node.kind === 'conv2d' && node.weight.shape[1] === 1 && node.weight.shape[2] === 1 ? 'pointwise' : 'conv';
-    backwardMacs += w.backwardMacs;
-    cycles += w.backwardMacs / device.macsPerCycle[family];
-  }
-  const backwardUs = (cycles / device.clockHz) * 1e6;
-  return { forwardUs, backwardUs, totalUs: forwardUs + backwardUs, backwardMacs };
+  const { perOp } = estimateLatency(lowerTrainStep(qmodel, recipe).container, device);
+  const backward = perOp.filter((o) => o.op >= Op.RELU_MASK); // train-step op codes follow the inference ones
+  const sum = (ops: typeof perOp, f: (o: (typeof perOp)[number]) => number) => ops.reduce((s, o) => s + f(o), 0);
+  const forwardUs = sum(perOp, (o) => o.us) - sum(backward, (o) => o.us);
+  const backwardUs = sum(backward, (o) => o.us);
+  return { forwardUs, backwardUs, totalUs: forwardUs + backwardUs, backwardMacs: sum(backward, (o) => o.macs) };
 }
 
