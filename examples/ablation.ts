@@ -7,7 +7,7 @@
 // are reported as unavailable (`available: false`) and not run.
 //
 //   npm run ablation -- [--device D] [--build mvp|simd] [--epochs N]
-import Table from 'cli-table3';
+import { cliTable } from '../targets/node/table.js';
 import { Command } from 'commander';
 import { getDevice } from '../src/compiler/devices.js';
 import { parseRecipe, type Rounding, type TrainRecipe } from '../src/compiler/train/recipe.js';
@@ -64,7 +64,7 @@ for (const qas of [true, false]) {
   }
 }
 
-const table = new Table({ head: ['QAS', 'rounding', 'held-out 0-9', '0-4', '5-9', 'loss per epoch'] });
+const table = cliTable({ head: ['QAS', 'rounding', 'held-out 0-9', '0-4', '5-9', 'loss per epoch'] });
 for (const r of rows) {
   table.push(r.accuracy
     ? [r.qas ? 'on' : 'off', r.rounding, pct(r.accuracy.all), pct(r.accuracy.old), pct(r.accuracy.new), r.epochLosses!.join(' → ')]

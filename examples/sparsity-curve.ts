@@ -16,7 +16,7 @@
 // layers), weightsKept, fp32Accuracy, int8Accuracy (device runtime) }. Sparsity 0 is the
 // unpruned model (no fine-tuning).
 import { writeFileSync } from 'node:fs';
-import Table from 'cli-table3';
+import { cliTable } from '../targets/node/table.js';
 import { Command } from 'commander';
 import { pruneGraph, type Allocation, type GroupSize } from '../src/compiler/prune.js';
 import { pruneLayers } from '../src/compiler/prune/layers.js';
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   const train = take(data.train, Number(o.trainDigits));
   const calibration = take(data.train, CALIBRATION_DIGITS).images;
   const points: Point[] = [];
-  const table = new Table({ head: ['model', 'group', 'sparsity', 'weights kept', 'fp32 %', 'int8 % (device)', 'patterns'] });
+  const table = cliTable({ head: ['model', 'group', 'sparsity', 'weights kept', 'fp32 %', 'int8 % (device)', 'patterns'] });
   for (const short of o.models.split(',')) {
     const model = `reference-${short}` as ReferenceName;
     const graph = referenceGraph(model);

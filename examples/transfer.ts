@@ -6,7 +6,7 @@
 // one JSON line (fields: docs/training.md, "Transfer, ablation and scheme search").
 //
 //   npm run transfer -- [--device D] [--build mvp|simd] [--epochs N] [--search]
-import Table from 'cli-table3';
+import { cliTable } from '../targets/node/table.js';
 import { Command } from 'commander';
 import { getDevice } from '../src/compiler/devices.js';
 import { graphOfQModel } from '../src/compiler/train/qmodel_graph.js';
@@ -55,7 +55,7 @@ const fp32 = fp32FineTune(graphOfQModel(qmodel).graph, data, { epochs, learningR
 const latency = estimateStepLatency(qmodel, recipe, device);
 const scheme = describeScheme({ biasLastK: recipe.biasLastK ?? 0, weights: recipe.weights ?? [] });
 
-const table = new Table({ head: ['model', 'trains', 'held-out 0-9', '0-4', '5-9', 'planned SRAM', 'measured SRAM', 'est. step'] });
+const table = cliTable({ head: ['model', 'trains', 'held-out 0-9', '0-4', '5-9', 'planned SRAM', 'measured SRAM', 'est. step'] });
 table.push(['int8, pretrained on 0-4', 'nothing', ...accs(before), '', '', '']);
 table.push([`int8 on ${device.name} (${run.build})`, scheme, ...accs(run.accuracy), `${run.memory.plannedBytes} B`, `${run.memory.highWaterBytes} B`, `${(latency.totalUs / 1000).toFixed(1)} ms`]);
 table.push(['fp32 on the host', 'everything', ...accs(fp32), '', '', '']);

@@ -2,7 +2,7 @@
 // int8 (post-training quantization) -> planned for a simulated stm32f746 -> int8 inference
 // on the device runtime over 2,000 held-out digits. Prints a table, then one JSON line.
 import { statSync } from 'node:fs';
-import Table from 'cli-table3';
+import { cliTable } from './table.js';
 import { getDevice } from '../../src/compiler/devices.js';
 import { estimateLatency } from '../../src/compiler/latency.js';
 import { predict } from '../../src/compiler/engine.js';
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     ['sparrow.mvp', 'sparrow.simd', 'sparrow.wasi'].map((name) => [name, statSync(new URL(`../../build/${name}.wasm`, import.meta.url)).size]),
   );
 
-  const table = new Table({ head: ['', MODEL] });
+  const table = cliTable({ head: ['', MODEL] });
   table.push(
     ['device', `${device.name} (${device.core}, ${device.clockHz / 1e6} MHz, ${device.sramBytes / 1024} KB SRAM, ${device.flashBytes / 1024} KB flash)`],
     ['held-out digits', String(test.count)],

@@ -1,5 +1,5 @@
 // `sparrow plan`: the memory plan of a compiled model on a device, as tables or JSON.
-import Table from 'cli-table3';
+import { cliTable } from './table.js';
 import type { DeviceProfile } from '../../src/compiler/devices.js';
 import { flashBudget, sramBudget } from '../../src/compiler/devices.js';
 import { estimateLatency } from '../../src/compiler/latency.js';
@@ -25,7 +25,7 @@ export function printPlan(model: Model, device: DeviceProfile, options: { json: 
     return;
   }
 
-  const summary = new Table();
+  const summary = cliTable();
   summary.push(
     { model: report.model },
     { device: device.description },
@@ -36,12 +36,12 @@ export function printPlan(model: Model, device: DeviceProfile, options: { json: 
   );
   console.log(summary.toString());
 
-  const buffers = new Table({ head: ['buffer', 'bytes', 'offset', 'live (ops)', 'category', 'shares with'] });
+  const buffers = cliTable({ head: ['buffer', 'bytes', 'offset', 'live (ops)', 'category', 'shares with'] });
   for (const b of report.buffers) buffers.push([b.name, b.bytes, b.offset, `${b.first}..${b.last}`, b.category.toLowerCase(), b.sharesWith ?? '']);
   console.log('\nArena buffers');
   console.log(buffers.toString());
 
-  const timeline = new Table({ head: ['#', 'op', 'output', 'live B', 'high B', `arena use (█ = ${Math.ceil(report.plan.arenaBytes / BAR)} B)`, 'est. µs'] });
+  const timeline = cliTable({ head: ['#', 'op', 'output', 'live B', 'high B', `arena use (█ = ${Math.ceil(report.plan.arenaBytes / BAR)} B)`, 'est. µs'] });
   report.plan.timeline.forEach((u, i) => {
     const op = report.ops[i];
     timeline.push([i, Op[op.op].toLowerCase(), op.name, u.liveBytes, u.highWater + (i === report.plan.peakOp ? ' ◀ peak' : ''), bar(u.highWater, report.plan.arenaBytes), latency.perOp[i].us.toFixed(1)]);
@@ -49,7 +49,7 @@ export function printPlan(model: Model, device: DeviceProfile, options: { json: 
   console.log('\nMemory timeline over the schedule');
   console.log(timeline.toString());
   if (report.sparse.length > 0) {
-    const sparse = new Table({ head: ['layer', 'kind', 'group', 'zero groups', 'form', 'cost dense → sparse', 'flash dense → sparse', 'why'] });
+    const sparse = cliTable({ head: ['layer', 'kind', 'group', 'zero groups', 'form', 'cost dense → sparse', 'flash dense → sparse', 'why'] });
     for (const d of report.sparse) {
       sparse.push([d.name, d.kind, `${d.group}x1`, `${(d.sparsity * 100).toFixed(1)} %`, d.sparse ? 'SPARSE' : 'dense', `${d.denseCost.toFixed(1)} → ${d.sparseCost.toFixed(1)}`, `${d.denseBytes} → ${d.sparseBytes} B`, d.reason]);
     }

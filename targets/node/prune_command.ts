@@ -4,7 +4,7 @@
 // accuracies (stdout), and writes the pruned graph file. Method and definitions: docs/pruning.md.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Presets, SingleBar } from 'cli-progress';
-import Table from 'cli-table3';
+import { cliTable } from './table.js';
 import type { Command } from 'commander';
 import { getDevice } from '../../src/compiler/devices.js';
 import type { Graph } from '../../src/compiler/graph.js';
@@ -124,11 +124,11 @@ export async function pruneCommand(input: string | undefined, o: PruneCommandOpt
     ? { before: await int8Accuracy(graph, calibration, data.test), after: await int8Accuracy(result.graph, calibration, data.test) }
     : undefined;
 
-  const table = new Table({ head: ['layer', 'weight shape', 'pattern', 'sparsity before', 'sparsity after', 'weights kept', 'note'] });
+  const table = cliTable({ head: ['layer', 'weight shape', 'pattern', 'sparsity before', 'sparsity after', 'weights kept', 'note'] });
   result.layers.forEach((l, i) => table.push([
     l.layer, `[${l.shape}]`, l.pattern, percent(before[i]), percent(l.sparsity), `${l.kept} / ${l.weights}`, l.note ?? '',
   ]));
-  const acc = new Table({ head: ['held-out accuracy (2,000 digits)', 'before', 'after', 'change (points)'] });
+  const acc = cliTable({ head: ['held-out accuracy (2,000 digits)', 'before', 'after', 'change (points)'] });
   acc.push(['fp32', percent(fp32.before), percent(fp32.after), points(fp32.after - fp32.before)]);
   if (int8) acc.push(['int8 (device runtime)', percent(int8.before), percent(int8.after), points(int8.after - int8.before)]);
   console.log(table.toString());

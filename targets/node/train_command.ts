@@ -8,7 +8,7 @@
 // under the device's budget, or one recipe's train-step memory.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Presets, SingleBar } from 'cli-progress';
-import Table from 'cli-table3';
+import { cliTable } from './table.js';
 import type { Command } from 'commander';
 import { getDevice, sramBudget, type DeviceProfile } from '../../src/compiler/devices.js';
 import { raiseContainer } from '../../src/compiler/raise.js';
@@ -154,7 +154,7 @@ export async function trainCommand(o: TrainCommandOptions): Promise<TrainSummary
 }
 
 function printMemory(m: TrainMemoryUse): void {
-  const t = new Table({ head: ['train step memory', 'bytes'] });
+  const t = cliTable({ head: ['train step memory', 'bytes'] });
   t.push(['arena planned (compiler)', m.plannedBytes], ['highest byte planned', m.plannedHighWaterBytes], ['highest byte measured (device)', m.highWaterBytes], [`budget on ${m.device}`, m.budgetBytes], ['container (flash)', m.flashBytes]);
   for (const [category, bytes] of Object.entries(m.byCategory)) t.push([`  measured peak: ${category}`, bytes]);
   console.log(t.toString());
@@ -212,12 +212,12 @@ function printChoice(c: SchemeChoice, device: DeviceProfile, json?: boolean, con
   }
   if (contributions) {
     console.log(`contributions (${contributions.proxy}); classifier only ${pct(contributions.baseline.classifierOnly)}, bias-only ${pct(contributions.baseline.biasOnly)}`);
-    const t = new Table({ head: ['layer', 'bias gain (biases down to it)', ...WEIGHT_RATIOS.map((r) => `weights at ${r}`)] });
+    const t = cliTable({ head: ['layer', 'bias gain (biases down to it)', ...WEIGHT_RATIOS.map((r) => `weights at ${r}`)] });
     const n = contributions.layers.length;
     contributions.layers.forEach((layer, i) => t.push([layer, points(contributions.biasGain[n - i]), ...WEIGHT_RATIOS.map((r) => points(contributions.weightGain[layer]?.[r]))]));
     console.log(t.toString());
   }
-  const t = new Table();
+  const t = cliTable();
   t.push({ scheme: c.label }, { 'expected gain': Number.isNaN(c.expectedGain) ? '-' : `${points(c.expectedGain)} points over classifier only` },
     { 'train-step arena': `${c.memory.arenaBytes} B of ${c.budgetBytes} B (${device.name})${c.memory.arenaBytes > c.budgetBytes ? '  ** OVER BUDGET **' : ''}` },
     { 'flash constants': `${c.memory.flashBytes} B` }, { 'schemes planned': String(c.evaluated) });
