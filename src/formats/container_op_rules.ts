@@ -36,8 +36,8 @@ export enum Param {
   DIFF_MIN = 11,
   /** An f32 bit pattern (learning rate, input scale): finite and > 0. */
   POSITIVE_F32 = 12,
-  /** Rounding of a parameter update: 0 stochastic, 1 nearest. */
-  ROUNDING = 13,
+  /** Flags of a parameter update, 0..3: bit 0 nearest rounding (else stochastic), bit 1 no QAS (else QAS). */
+  UPDATE_FLAGS = 13,
   /** Momentum coefficient: an f32 bit pattern in [0, 1); 0 = plain SGD. */
   MOMENTUM = 14,
 }
@@ -75,7 +75,7 @@ const convInputs: SlotRule[] = [
 ];
 /** Sparse ops take a group-sparse weight blob (docs/sparse.md) where dense ones take the filter. */
 const sparseInputs: SlotRule[] = [x8, { name: 'w', dtype: DType.UINT8, constOnly: true }, convInputs[2], convInputs[3]];
-const { STRIDE, PAD, ACT_MIN, ACT_MAX, FILTER, MULTIPLIER, SHIFT, UNUSED, POSITIVE_F32, ROUNDING, MOMENTUM } = Param;
+const { STRIDE, PAD, ACT_MIN, ACT_MAX, FILTER, MULTIPLIER, SHIFT, UNUSED, POSITIVE_F32, UPDATE_FLAGS, MOMENTUM } = Param;
 const g32: SlotRule = { name: 'dy', dtype: DType.FLOAT32 };
 const w8: SlotRule = { name: 'w', dtype: DType.INT8 };
 const lossInputs: SlotRule[] = [{ name: 'logits', dtype: DType.INT8 }, { name: 'label', dtype: DType.INT32 }];
@@ -116,12 +116,12 @@ export const OP_RULES: Record<Op, OpRule> = {
   [Op.DEPTHWISE_CONV2D_BACKWARD_INPUT]: { inputs: [g32, w8, accSlot], output: DType.FLOAT32, params: [STRIDE, STRIDE, PAD, PAD], inPlace: [2] },
   [Op.FULLY_CONNECTED_BACKWARD_INPUT]: { inputs: [g32, w8, accSlot], output: DType.FLOAT32, params: [], inPlace: [2] },
   [Op.GLOBAL_AVG_POOL_BACKWARD]: { inputs: [g32, accSlot], output: DType.FLOAT32, params: [], inPlace: [1] },
-  [Op.CONV2D_UPDATE]: { inputs: updateInputs, output: 0, noOutput: true, updates: [2], params: [STRIDE, STRIDE, PAD, PAD, POSITIVE_F32, ROUNDING, MOMENTUM] },
-  [Op.DEPTHWISE_CONV2D_UPDATE]: { inputs: updateInputs, output: 0, noOutput: true, updates: [2], params: [STRIDE, STRIDE, PAD, PAD, POSITIVE_F32, ROUNDING, MOMENTUM] },
-  [Op.FULLY_CONNECTED_UPDATE]: { inputs: updateInputs, output: 0, noOutput: true, updates: [2], params: [UNUSED, UNUSED, UNUSED, UNUSED, POSITIVE_F32, ROUNDING, MOMENTUM] },
+  [Op.CONV2D_UPDATE]: { inputs: updateInputs, output: 0, noOutput: true, updates: [2], params: [STRIDE, STRIDE, PAD, PAD, POSITIVE_F32, UPDATE_FLAGS, MOMENTUM] },
+  [Op.DEPTHWISE_CONV2D_UPDATE]: { inputs: updateInputs, output: 0, noOutput: true, updates: [2], params: [STRIDE, STRIDE, PAD, PAD, POSITIVE_F32, UPDATE_FLAGS, MOMENTUM] },
+  [Op.FULLY_CONNECTED_UPDATE]: { inputs: updateInputs, output: 0, noOutput: true, updates: [2], params: [UNUSED, UNUSED, UNUSED, UNUSED, POSITIVE_F32, UPDATE_FLAGS, MOMENTUM] },
   [Op.BIAS_UPDATE]: {
     inputs: [g32, { name: 'b', dtype: DType.INT32 }, selectedSlot, { name: 'scales', dtype: DType.FLOAT32, constOnly: true }],
-    output: 0, noOutput: true, updates: [1], params: [POSITIVE_F32, POSITIVE_F32, ROUNDING, MOMENTUM],
+    output: 0, noOutput: true, updates: [1], params: [POSITIVE_F32, POSITIVE_F32, UPDATE_FLAGS, MOMENTUM],
   },
   [Op.MSE_LOSS]: { inputs: predictionInputs, output: DType.FLOAT32, params: [] },
   [Op.MSE_GRAD]: { inputs: predictionInputs, output: DType.FLOAT32, params: [] },
@@ -196,7 +196,7 @@ export function checkOpParams(v: OpView, bad: Fail): void {
       inRange(p, 0, 31), // SOFTMAX_SHIFT
       p <= 0, // DIFF_MIN
       positiveF32(p), // POSITIVE_F32
-      p === 0 || p === 1, // ROUNDING
+      inRange(p, 0, 3), // UPDATE_FLAGS
       unitF32(p), // MOMENTUM
     ][kind];
     if (!ok) bad(v.record + 16 + 4 * i, `param ${i} (${Param[kind]}) = ${p} is out of range`);

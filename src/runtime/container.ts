@@ -46,7 +46,7 @@ export const LIFETIME_BYTES: u32 = 4;
 // (test/container.test.ts checks that the two agree byte for byte).
 const P_UNUSED: u8 = 0, P_STRIDE: u8 = 1, P_PAD: u8 = 2, P_ACT_MIN: u8 = 3, P_ACT_MAX: u8 = 4, P_FILTER: u8 = 5;
 const P_LEFT_SHIFT: u8 = 6, P_MULTIPLIER: u8 = 7, P_SHIFT: u8 = 8, P_SOFTMAX_MULTIPLIER: u8 = 9, P_SOFTMAX_SHIFT: u8 = 10, P_DIFF_MIN: u8 = 11;
-const P_POSITIVE_F32: u8 = 12, P_ROUNDING: u8 = 13, P_MOMENTUM: u8 = 14;
+const P_POSITIVE_F32: u8 = 12, P_UPDATE_FLAGS: u8 = 13, P_MOMENTUM: u8 = 14;
 const ROW: u32 = 24;
 // Row: 0 nInputs, 1 output dtype (0: as input 0), 2 optional-slot mask, 3 CONST-slot mask,
 // 4..7 slot dtypes (0: any), 8 in-place slot mask (the output may take that input's buffer), 9 no output (updates in place),
@@ -412,7 +412,7 @@ function paramOk(kind: u32, p: i32, previous: i32): bool {
       const f = reinterpret<f32>(p);
       return isFinite<f32>(f) && f > 0;
     }
-    case P_ROUNDING: return p == 0 || p == 1;
+    case P_UPDATE_FLAGS: return p >= 0 && p <= 3;
     case P_MOMENTUM: {
       const f = reinterpret<f32>(p);
       return f >= 0 && f < 1;

@@ -26,6 +26,7 @@ describe('parseRecipe: structure and ranges', () => {
     ['negative k', { biasLastK: -1 }, /biasLastK must be a whole number >= 0, got -1/],
     ['unknown loss', { loss: 'hinge' }, /loss is "hinge"; allowed: softmax_cross_entropy, mse/],
     ['unknown rounding', { rounding: 'floor' }, /allowed: stochastic, nearest/],
+    ['a non-boolean qas', { qas: 'off' }, /recipe\.qas must be true or false, got "off"/],
     ['momentum 1', { momentum: 1 }, /momentum is 1; allowed: a number in \[0, 1\)/],
     ['learning rate 0', { learningRate: { weight: 0, bias: 1 } }, /learningRate\.weight must be a finite number > 0, got 0/],
     ['epochs 0', { epochs: 0 }, /epochs must be at least 1/],
@@ -37,7 +38,7 @@ describe('parseRecipe: structure and ranges', () => {
   it('accepts a full recipe read back from JSON', () => {
     const r: TrainRecipe = {
       classifier: true, biasLastK: 2, weights: [{ layer: 'pw2', ratio: 0.25 }], learningRate: { weight: 0.001, bias: 0.0005 },
-      epochs: 3, loss: 'mse', rounding: 'nearest', momentum: 0.9, seed: 42,
+      epochs: 3, loss: 'mse', rounding: 'nearest', qas: false, momentum: 0.9, seed: 42,
     };
     expect(parseRecipe(JSON.parse(JSON.stringify(r)))).toEqual(r);
   });
@@ -55,12 +56,12 @@ describe('resolveRecipe: against the reference CNN', () => {
     expect(recipeError(() => resolveRecipe(graph, { weights: [{ layer: 'fc', ratio: 1 }] })).message).toMatch(/names the classifier 'fc'/);
     expect(recipeError(() => resolveRecipe(graph, { weights: [{ layer: 'pw1', ratio: 1 }, { layer: 'pw1', ratio: 0.5 }] })).message).toMatch(/names layer 'pw1' twice/);
   });
-  it('fills defaults: classifier trains, nothing else, the anchor learning rates, stochastic rounding', () => {
+  it('fills defaults: classifier trains, nothing else, the anchor learning rates, stochastic rounding, QAS', () => {
     const r = resolveRecipe(graph, {});
     expect(r.layers.map((l) => [l.layer, l.trainBias, l.weightRatio])).toEqual([
       ['conv1', false, 0], ['dw1', false, 0], ['pw1', false, 0], ['dw2', false, 0], ['pw2', false, 0], ['fc', true, 1],
     ]);
-    expect([r.learningRate, r.loss, r.rounding, r.momentum, r.epochs]).toEqual([{ weight: 0.0008, bias: 0.0004 }, 'softmax_cross_entropy', 'stochastic', 0, 1]);
+    expect([r.learningRate, r.loss, r.rounding, r.qas, r.momentum, r.epochs]).toEqual([{ weight: 0.0008, bias: 0.0004 }, 'softmax_cross_entropy', 'stochastic', true, 0, 1]);
   });
   it('trains the biases of the last k layers and the bias of every weight-trained layer', () => {
     const r = resolveRecipe(graph, { biasLastK: 2, weights: [{ layer: 'dw1', ratio: 0.5 }], classifier: false });

@@ -1,4 +1,4 @@
-// A TypeScript mirror of the device's fused gradient + QAS SGD update kernels, operation for
+// A TypeScript mirror of the device's fused gradient + SGD update kernels (QAS on or off), operation for
 // operation in f32 (Math.fround after every step) and with the device PRNG's draws in the
 // same order, so the kernels can be checked bit for bit. The formulas are the ones documented
 // in src/train/kernels/sgd_step.ts and docs/training-math.md.
@@ -6,8 +6,9 @@ import { Random } from '../../src/host/random.js';
 import type { WindowGeometry } from '../../src/compiler/fp32/window.js';
 
 const f = Math.fround;
-export const ROUND_STOCHASTIC = 0;
-export const ROUND_NEAREST = 1;
+/** Bits of the kernels' `flags` argument (sgd_step.ts); 0 = stochastic rounding with QAS. */
+export const UPDATE_NEAREST = 1;
+export const UPDATE_NO_QAS = 2;
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 
@@ -35,7 +36,12 @@ export interface SgdSettings {
   lrW: number;
   lrB: number;
   momentum: number;
-  rounding: number;
+  flags: number;
+}
+
+/** The f32 factor from a real gradient to a step in quanta: 1 / scale (QAS) or scale (no QAS). */
+export function gradScaleOf(scale: number, flags: number): number {
+  return flags & UPDATE_NO_QAS ? f(scale) : f(1 / f(scale));
 }
 
 /** Momentum state of one kernel call, or null (no momentum): f32, list order, as on the device. */
@@ -49,18 +55,19 @@ export interface MomentumState {
  * step is not finite (value and state untouched). The PRNG draw happens first in stochastic mode.
  */
 export function stepParameter(
-  q: number, gradReal: number, invScale: number, lr: number, momentum: number,
-  state: Float32Array | null, at: number, rounding: number, prng: DevicePrng, lo: number, hi: number, stepLimit: number,
+  q: number, gradReal: number, gradScale: number, lr: number, momentum: number,
+  state: Float32Array | null, at: number, flags: number, prng: DevicePrng, lo: number, hi: number, stepLimit: number,
 ): number | null {
-  const u = rounding === ROUND_NEAREST ? 0 : prng.uniform();
+  const nearest = (flags & UPDATE_NEAREST) !== 0;
+  const u = nearest ? 0 : prng.uniform();
   // lr and momentum reach the kernel as f32 arguments
-  let g = f(gradReal * invScale);
+  let g = f(gradReal * gradScale);
   if (state) g = f(f(f(momentum) * state[at]) + g);
   const step = f(f(lr) * g);
   if (!Number.isFinite(step)) return null;
   if (state) state[at] = g;
   let r: number;
-  if (rounding === ROUND_NEAREST) r = roundHalfEven(step);
+  if (nearest) r = roundHalfEven(step);
   else {
     const down = Math.floor(step);
     r = u < f(step - down) ? down + 1 : down;
@@ -69,10 +76,10 @@ export function stepParameter(
   return Math.min(Math.max(q - r, lo), hi);
 }
 
-export const stepWeight = (q: number, grad: number, invScale: number, s: SgdSettings, state: Float32Array | null, at: number, prng: DevicePrng) =>
-  stepParameter(q, grad, invScale, s.lrW, s.momentum, state, at, s.rounding, prng, -127, 127, 1024);
-export const stepBias = (q: number, grad: number, invScale: number, s: SgdSettings, state: Float32Array | null, at: number, prng: DevicePrng) =>
-  stepParameter(q, grad, invScale, s.lrB, s.momentum, state, at, s.rounding, prng, INT32_MIN, INT32_MAX, 4294967296);
+export const stepWeight = (q: number, grad: number, gradScale: number, s: SgdSettings, state: Float32Array | null, at: number, prng: DevicePrng) =>
+  stepParameter(q, grad, gradScale, s.lrW, s.momentum, state, at, s.flags, prng, -127, 127, 1024);
+export const stepBias = (q: number, grad: number, gradScale: number, s: SgdSettings, state: Float32Array | null, at: number, prng: DevicePrng) =>
+  stepParameter(q, grad, gradScale, s.lrB, s.momentum, state, at, s.flags, prng, INT32_MIN, INT32_MAX, 4294967296);
 
 /** Operands of a conv2d-shaped update: fully connected is a 1x1 window over rows x 1 pixels. */
 export interface UpdateOperands {
@@ -138,15 +145,15 @@ export function updateMirror(
 ): boolean {
   let finite = true;
   channels.forEach((c, n) => {
-    const invW = f(1 / o.scales[c]);
+    const weightScale = gradScaleOf(o.scales[c], s.flags);
     for (let k = 0; k < perChannel; k++) {
       const at = weightIndex(c, k);
-      const q = stepWeight(filter[at], grad(c, k), invW, s, state.weights, n * perChannel + k, prng);
+      const q = stepWeight(filter[at], grad(c, k), weightScale, s, state.weights, n * perChannel + k, prng);
       if (q === null) finite = false;
       else filter[at] = q;
     }
     if (bias) {
-      const q = stepBias(bias[c], biasGrad(o, c), f(1 / f(f(o.inScale) * o.scales[c])), s, state.biases, n, prng);
+      const q = stepBias(bias[c], biasGrad(o, c), gradScaleOf(f(f(o.inScale) * o.scales[c]), s.flags), s, state.biases, n, prng);
       if (q === null) finite = false;
       else bias[c] = q;
     }

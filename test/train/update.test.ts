@@ -1,8 +1,9 @@
 // Fused gradient + in-place update kernels (conv2d, depthwise, fully connected / 1x1, bias):
-// bit-exact against the TypeScript mirror of the documented formula (both roundings, momentum,
-// channel subsets, every variant on both builds from the same seed); gradients against the
-// fp32 engine and finite differences; one int8 step equal to one fp32 SGD step; stochastic
-// rounding unbiased and reproducible; saturation; bad arguments.
+// bit-exact against the TypeScript mirror of the documented formula (both roundings, QAS on
+// and off, momentum, channel subsets, every variant on both builds from the same seed);
+// gradients against the fp32 engine and finite differences; one int8 step equal to one fp32
+// SGD step (QAS) and the plain int8-domain step without QAS; stochastic rounding unbiased and
+// reproducible; saturation; bad arguments.
 import { describe as group, expect, it } from 'vitest';
 import { conv2dBackward, conv2dForward } from '../../src/compiler/fp32/conv2d.js';
 import { depthwiseBackward, depthwiseForward } from '../../src/compiler/fp32/depthwise_conv2d.js';
@@ -10,7 +11,7 @@ import { Status } from '../../src/formats/schema.js';
 import { Rng } from '../helpers/rng.js';
 import { firstBitMismatch, loadTrainKernels, trainVariants, Workspace, type KernelBuild } from '../helpers/train_kernels.js';
 import { abs32, dequantize, expectFiniteDifferences, expectWithinBound } from './cases.js';
-import { ROUND_NEAREST, ROUND_STOCHASTIC, biasGrad, conv2dWeightGrad, depthwiseWeightGrad, roundHalfEven } from './sgd_mirror.js';
+import { UPDATE_NEAREST, UPDATE_NO_QAS, biasGrad, conv2dWeightGrad, depthwiseWeightGrad, roundHalfEven } from './sgd_mirror.js';
 import { KERNEL_OF, rowsGeometry, runKernel, runMirror, updateCase, type UpdateCase, type UpdateKind, type UpdateResult } from './update_cases.js';
 
 const SEED = 0x5eed;
@@ -125,7 +126,7 @@ group('QAS: one int8 step is one fp32 SGD step', () => {
         let maxQuanta = 0, maxBiasQuanta = 0;
         for (let i = 0; i < dw.length; i++) maxQuanta = Math.max(maxQuanta, Math.abs(dw[i] / o.scales[channelOf(i)]));
         for (let ch = 0; ch < o.outC; ch++) maxBiasQuanta = Math.max(maxBiasQuanta, Math.abs(db[ch] / (o.inScale * o.scales[ch])));
-        c.settings = { lrW: maxQuanta > 0 ? 20 / maxQuanta : 0.01, lrB: maxBiasQuanta > 0 ? 1000 / maxBiasQuanta : 0.01, momentum: 0, rounding: ROUND_NEAREST };
+        c.settings = { lrW: maxQuanta > 0 ? 20 / maxQuanta : 0.01, lrB: maxBiasQuanta > 0 ? 1000 / maxBiasQuanta : 0.01, momentum: 0, flags: UPDATE_NEAREST };
         const out = run(c, 'mvp', KERNEL_OF[kind], 1);
         expect(out.status).toBe(Status.OK);
         const selected = new Set(c.channels);
@@ -149,14 +150,52 @@ group('QAS: one int8 step is one fp32 SGD step', () => {
 });
 
 /** A fully connected case with one row and one output channel: dW[i] = inScale * dY * (x[i] - inZp). */
-function singleChannelCase(x: number[], dY: number, lr: number, rounding: number, filter: number[], bias: number | null): UpdateCase {
+function singleChannelCase(x: number[], dY: number, lr: number, flags: number, filter: number[], bias: number | null): UpdateCase {
   const g = rowsGeometry(1, x.length);
   return {
     kind: 'fully_connected', label: `fc 1x${x.length}`, filter: Int8Array.from(filter), bias: bias === null ? null : Int32Array.of(bias),
-    channels: [0], settings: { lrW: lr, lrB: lr, momentum: 0, rounding }, state: { weights: null, biases: null },
+    channels: [0], settings: { lrW: lr, lrB: lr, momentum: 0, flags }, state: { weights: null, biases: null },
     o: { x: Int8Array.from(x), inZp: 0, inScale: 1, dY: Float32Array.of(dY), g, outC: 1, scales: Float32Array.of(1) },
   };
 }
+group('QAS off: the plain gradient w.r.t. the int8 tensors', () => {
+  // docs/training-math.md: without QAS the int8 step is lr * s * dL/dx_real (s = s_w for a
+  // weight, s_x * s_w for a bias); with QAS lr * dL/dx_real / s. One row, dY = 3, inScale 1,
+  // s_w = 0.25: dL/dW_real[i] = 3 x[i], dL/db_real = 3, every product exact in f32.
+  const x = [1, 2, 3, -5, 10, 7]; // 6 inputs: one SIMD group of four and a scalar tail
+  const lr = 1, dY = 3, sw = 0.25;
+  const exactCase = (flags: number): UpdateCase => {
+    const c = singleChannelCase(x, dY, lr, flags, x.map(() => 0), 0);
+    c.o = { ...c.o, scales: Float32Array.of(sw) };
+    return c;
+  };
+  const cases = [
+    { name: 'QAS off', flags: UPDATE_NEAREST | UPDATE_NO_QAS, weightStep: (g: number) => lr * sw * g, biasStep: (g: number) => lr * sw * g },
+    { name: 'QAS on', flags: UPDATE_NEAREST, weightStep: (g: number) => (lr * g) / sw, biasStep: (g: number) => (lr * g) / sw },
+  ];
+  for (const { name, flags, weightStep, biasStep } of cases) {
+    it(`${name}, nearest rounding: every fully connected variant moves each weight and the bias by the formula's rounded step`, () => {
+      const expectedW = x.map((xi) => 0 - Math.min(127, Math.max(-127, roundHalfEven(weightStep(dY * xi)))) || 0);
+      const expectedB = 0 - roundHalfEven(biasStep(dY)) || 0;
+      for (const v of trainVariants('fully_connected_update_s8')) {
+        const out = run(exactCase(flags), v.build, v.name, 1);
+        expect(out.status, `${v.name} (${v.build}) ${name}`).toBe(Status.OK);
+        expect(Array.from(out.filter), `${v.name} (${v.build}) ${name}: weights`).toEqual(expectedW);
+        expect(out.bias![0], `${v.name} (${v.build}) ${name}: bias`).toBe(expectedB);
+      }
+    });
+  }
+
+  it('QAS off and on differ by s^2 in the step: the same case moves weights by 0.75 x vs 12 x quanta', () => {
+    const off = run(exactCase(UPDATE_NEAREST | UPDATE_NO_QAS), 'mvp', 'fully_connected_update_s8', 1);
+    const on = run(exactCase(UPDATE_NEAREST), 'mvp', 'fully_connected_update_s8', 1);
+    x.forEach((xi, i) => {
+      expect(off.filter[i], `QAS off weight ${i} (x ${xi})`).toBe(-roundHalfEven(0.75 * xi) || 0);
+      expect(on.filter[i], `QAS on weight ${i} (x ${xi})`).toBe(Math.max(-127, Math.min(127, -12 * xi)));
+    });
+  });
+});
+
 
 group('rounding', () => {
   // steps of -x[i] * 0.137 quanta: fractional parts spread over (0, 1), some below one half
@@ -167,14 +206,14 @@ group('rounding', () => {
   it('stochastic rounding is unbiased: the mean change over 4000 draws is the exact step (within 5 sigma)', () => {
     const trials = 4000;
     const k = loadTrainKernels('mvp'), ws = workspace('mvp');
-    const c = singleChannelCase(x, 1, lr, ROUND_STOCHASTIC, x.map(() => 0), null);
+    const c = singleChannelCase(x, 1, lr, 0, x.map(() => 0), null);
     const sums = new Float64Array(x.length);
     k.prng_seed(12345);
     ws.reset();
     const px = ws.i8(c.o.x), pdy = ws.f32(c.o.dY), pw = ws.i8(c.filter), ps = ws.f32(c.o.scales), pch = ws.i32([0]);
     for (let t = 0; t < trials; t++) {
       new Int8Array(k.memory.buffer, pw, x.length).fill(0);
-      expect(k.fully_connected_update_s8(px, 1, x.length, 0, 1, pdy, 1, pw, ps, 0, pch, 1, lr, lr, 0, 0, 0, ROUND_STOCHASTIC)).toBe(Status.OK);
+      expect(k.fully_connected_update_s8(px, 1, x.length, 0, 1, pdy, 1, pw, ps, 0, pch, 1, lr, lr, 0, 0, 0, /* flags: stochastic, QAS */ 0)).toBe(Status.OK);
       const w = new Int8Array(k.memory.buffer, pw, x.length);
       for (let i = 0; i < x.length; i++) sums[i] += -w[i];
     }
@@ -186,17 +225,17 @@ group('rounding', () => {
   });
 
   it('nearest rounding rounds the step half to even, and loses steps below half a quantum', () => {
-    const out = run(singleChannelCase(x, 1, lr, ROUND_NEAREST, x.map(() => 0), null), 'mvp', 'fully_connected_update_s8', 1);
+    const out = run(singleChannelCase(x, 1, lr, UPDATE_NEAREST, x.map(() => 0), null), 'mvp', 'fully_connected_update_s8', 1);
     expect(Array.from(out.filter)).toEqual(steps.map((s) => -roundHalfEven(s) || 0));
     expect(out.filter[0]).toBe(0); // step 0.137: lost
-    const ties = run(singleChannelCase([1, 3, 5, -1, -3], 1, 0.5, ROUND_NEAREST, [0, 0, 0, 0, 0], null), 'mvp', 'fully_connected_update_s8', 1);
+    const ties = run(singleChannelCase([1, 3, 5, -1, -3], 1, 0.5, UPDATE_NEAREST, [0, 0, 0, 0, 0], null), 'mvp', 'fully_connected_update_s8', 1);
     expect(Array.from(ties.filter)).toEqual([0, -2, -2, 0, 2]); // steps 0.5, 1.5, 2.5, -0.5, -1.5
-    expect(out.nextDraw, 'nearest rounding draws nothing').toBe(runMirror(singleChannelCase([], 0, 0, ROUND_NEAREST, [], null), 1).nextDraw);
+    expect(out.nextDraw, 'nearest rounding draws nothing').toBe(runMirror(singleChannelCase([], 0, 0, UPDATE_NEAREST, [], null), 1).nextDraw);
   });
 
   it('the same seed gives the same weights; another seed gives others', () => {
     const c = updateCase('conv2d', new Rng(77), 5);
-    c.settings = { ...c.settings, rounding: ROUND_STOCHASTIC, lrW: 0.002 };
+    c.settings = { ...c.settings, flags: 0, lrW: 0.002 };
     const a = run(c, 'mvp', 'conv2d_update_s8', 99), b = run(c, 'mvp', 'conv2d_update_s8', 99), other = run(c, 'mvp', 'conv2d_update_s8', 100);
     expect(firstBitMismatch(a.filter, b.filter)).toBe(-1);
     expect(firstBitMismatch(a.filter, other.filter), 'seeds 99 and 100 rounded every weight alike').not.toBe(-1);
@@ -208,7 +247,7 @@ group('rounding', () => {
 group('saturation and bad input', () => {
   it('saturates int8 weights at -127/127 and int32 biases at their ends', () => {
     // x = [1, -1, 50, -50], dY = 1: steps +lr, -lr, +50 lr, -50 lr
-    const c = singleChannelCase([1, -1, 50, -50], 1, 10, ROUND_NEAREST, [-120, 120, 0, 0], 2147483647 - 3);
+    const c = singleChannelCase([1, -1, 50, -50], 1, 10, UPDATE_NEAREST, [-120, 120, 0, 0], 2147483647 - 3);
     for (const v of trainVariants('fully_connected_update_s8')) {
       const up = run(c, v.build, v.name, 1);
       expect(Array.from(up.filter), v.name).toEqual([-127, 127, -127, 127]);
@@ -221,13 +260,13 @@ group('saturation and bad input', () => {
     }
   });
 
-  it('rejects a channel out of range or an unknown rounding mode without writing anything', () => {
+  it('rejects a channel out of range or an unknown flag bit without writing anything', () => {
     for (const kind of ['conv2d', 'depthwise_conv2d', 'fully_connected', 'bias'] as const) {
       for (const v of trainVariants(KERNEL_OF[kind])) {
         const c = updateCase(kind, new Rng(5), 3);
-        for (const bad of [{ ...c, channels: [...c.channels, c.o.outC] }, { ...c, channels: [-1] }, { ...c, settings: { ...c.settings, rounding: 2 } }]) {
+        for (const bad of [{ ...c, channels: [...c.channels, c.o.outC] }, { ...c, channels: [-1] }, { ...c, settings: { ...c.settings, flags: 4 } }, { ...c, settings: { ...c.settings, flags: -1 } }]) {
           const out = run(bad, v.build, v.name, 7);
-          expect(out.status, `${v.name}: ${JSON.stringify(bad.channels)}`).toBe(Status.BAD_ARGUMENT);
+          expect(out.status, `${v.name}: channels ${JSON.stringify(bad.channels)}, flags ${bad.settings.flags}`).toBe(Status.BAD_ARGUMENT);
           expect(firstBitMismatch(out.filter, c.filter)).toBe(-1);
           if (c.bias) expect(firstBitMismatch(out.bias!, c.bias)).toBe(-1);
           expect(out.nextDraw, 'no PRNG draw').toBe(runMirror({ ...c, channels: [] }, 7).nextDraw);

@@ -6,7 +6,7 @@ import { Rng } from '../helpers/rng.js';
 import type { KernelExports, Workspace } from '../helpers/train_kernels.js';
 import { EDGE_CHANNELS, describeWindow, normalArray, randomScales, randomWeights, randomWindow } from './cases.js';
 import {
-  DevicePrng, ROUND_NEAREST, ROUND_STOCHASTIC, conv2dUpdateMirror, depthwiseUpdateMirror, updateMirror,
+  DevicePrng, UPDATE_NEAREST, UPDATE_NO_QAS, conv2dUpdateMirror, depthwiseUpdateMirror, updateMirror,
   type MomentumState, type SgdSettings, type UpdateOperands,
 } from './sgd_mirror.js';
 
@@ -51,7 +51,8 @@ function randomSettings(rng: Rng, index: number): SgdSettings {
   return {
     lrW: 10 ** rng.uniform(-4, -1), lrB: 10 ** rng.uniform(-4, -1),
     momentum: rng.next() < 0.5 ? 0.9 : 0,
-    rounding: index % 2 === 0 ? ROUND_STOCHASTIC : ROUND_NEAREST,
+    // even cases stochastic, odd nearest; every other pair without QAS
+    flags: (index % 2 === 0 ? 0 : UPDATE_NEAREST) | (index % 4 >= 2 ? UPDATE_NO_QAS : 0),
   };
 }
 
@@ -110,16 +111,16 @@ export function runKernel(c: UpdateCase, k: KernelExports, ws: Workspace, fn: st
   const n = c.channels.length;
   switch (c.kind) {
     case 'conv2d':
-      status = k[fn](x, g.inH, g.inW, g.inC, o.inZp, o.inScale, dY, g.outH, g.outW, o.outC, filter, g.kH, g.kW, scales, bias, g.strideH, g.strideW, g.padTop, g.padLeft, channels, n, s.lrW, s.lrB, s.momentum, wState, bState, s.rounding);
+      status = k[fn](x, g.inH, g.inW, g.inC, o.inZp, o.inScale, dY, g.outH, g.outW, o.outC, filter, g.kH, g.kW, scales, bias, g.strideH, g.strideW, g.padTop, g.padLeft, channels, n, s.lrW, s.lrB, s.momentum, wState, bState, s.flags);
       break;
     case 'depthwise_conv2d':
-      status = k[fn](x, g.inH, g.inW, o.outC, o.inZp, o.inScale, dY, g.outH, g.outW, filter, g.kH, g.kW, scales, bias, g.strideH, g.strideW, g.padTop, g.padLeft, channels, n, s.lrW, s.lrB, s.momentum, wState, bState, s.rounding);
+      status = k[fn](x, g.inH, g.inW, o.outC, o.inZp, o.inScale, dY, g.outH, g.outW, filter, g.kH, g.kW, scales, bias, g.strideH, g.strideW, g.padTop, g.padLeft, channels, n, s.lrW, s.lrB, s.momentum, wState, bState, s.flags);
       break;
     case 'fully_connected':
-      status = k[fn](x, g.inH, g.inC, o.inZp, o.inScale, dY, o.outC, filter, scales, bias, channels, n, s.lrW, s.lrB, s.momentum, wState, bState, s.rounding);
+      status = k[fn](x, g.inH, g.inC, o.inZp, o.inScale, dY, o.outC, filter, scales, bias, channels, n, s.lrW, s.lrB, s.momentum, wState, bState, s.flags);
       break;
     case 'bias':
-      status = k[fn](dY, g.outH * g.outW, o.outC, bias, o.inScale, scales, channels, n, s.lrB, s.momentum, bState, s.rounding);
+      status = k[fn](dY, g.outH * g.outW, o.outC, bias, o.inScale, scales, channels, n, s.lrB, s.momentum, bState, s.flags);
       break;
   }
   return {

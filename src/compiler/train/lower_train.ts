@@ -341,7 +341,7 @@ class StepContainer {
     const inf = this.inferenceOp(op.node);
     const l = this.recipe.layers.find((x) => x.layer === op.node)!;
     const dy = this.tensorOf(op.dy!);
-    const rounding = this.recipe.rounding === 'nearest' ? 1 : 0;
+    const flags = updateFlags(this.recipe);
     const momentum = f32Bits(this.recipe.momentum);
     let stateAt = 0;
     if (op.weight !== undefined) {
@@ -353,7 +353,7 @@ class StepContainer {
       const updated = l.channels.length * (wt.bytes / (code === Op.DEPTHWISE_CONV2D_UPDATE ? wt.shape[3] : wt.shape[0]));
       const state = this.momentumState(op.momentum, 0, updated, `${op.node}/weight momentum`);
       stateAt = updated;
-      this.emit(code, [x, dy, w, this.channelList(l.channels, `${op.node}/channels`)], NO_TENSOR, [...geometry, f32Bits(this.recipe.learningRate.weight), rounding, momentum], state);
+      this.emit(code, [x, dy, w, this.channelList(l.channels, `${op.node}/channels`)], NO_TENSOR, [...geometry, f32Bits(this.recipe.learningRate.weight), flags, momentum], state);
     }
     if (op.bias !== undefined) {
       const b = this.trainable(op.bias, inf.inputs[2]);
@@ -362,9 +362,14 @@ class StepContainer {
       const inScale = this.inf.tensors[inf.inputs[0]].scale;
       const all = this.channelList([...Array(C).keys()], `${op.node}/bias channels`);
       const state = this.momentumState(op.momentum, stateAt, C, `${op.node}/bias momentum`);
-      this.emit(Op.BIAS_UPDATE, [dy, b, all, scales], NO_TENSOR, [f32Bits(inScale), f32Bits(this.recipe.learningRate.bias), rounding, momentum], state);
+      this.emit(Op.BIAS_UPDATE, [dy, b, all, scales], NO_TENSOR, [f32Bits(inScale), f32Bits(this.recipe.learningRate.bias), flags, momentum], state);
     }
   }
+}
+
+/** The update ops' UPDATE_FLAGS param (docs/format.md): bit 0 nearest rounding, bit 1 no QAS. */
+export function updateFlags(recipe: ResolvedRecipe): number {
+  return (recipe.rounding === 'nearest' ? 1 : 0) | (recipe.qas ? 0 : 2);
 }
 
 function arenaTensor(dtype: DType, shape: number[], offset: number, category: Category): TensorRecord {

@@ -45,6 +45,11 @@ export interface TrainRecipe {
   loss?: LossKind;
   /** Rounding of int8 weight updates. Default 'stochastic'. */
   rounding?: Rounding;
+  /**
+   * Quantization-aware scaling of int8 updates (docs/training-math.md). Default true; false
+   * steps along the plain gradient w.r.t. the int8 tensors (the ablation's baseline).
+   */
+  qas?: boolean;
   /** Heavy-ball momentum in [0, 1); 0 or absent: plain SGD, no optimizer state. */
   momentum?: number;
   /** Seed of the device PRNG (stochastic rounding, sampling). Default 0. */
@@ -77,13 +82,14 @@ export interface ResolvedRecipe {
   epochs: number;
   loss: LossKind;
   rounding: Rounding;
+  qas: boolean;
   /** 0 = no momentum. */
   momentum: number;
   seed: number;
 }
 
 export const DEFAULT_LEARNING_RATE = { weight: 0.0008, bias: 0.0004 };
-const RECIPE_KEYS = ['classifier', 'biasLastK', 'weights', 'learningRate', 'epochs', 'loss', 'rounding', 'momentum', 'seed'];
+const RECIPE_KEYS = ['classifier', 'biasLastK', 'weights', 'learningRate', 'epochs', 'loss', 'rounding', 'qas', 'momentum', 'seed'];
 const LOSSES: LossKind[] = ['softmax_cross_entropy', 'mse'];
 const ROUNDINGS: Rounding[] = ['stochastic', 'nearest'];
 
@@ -123,6 +129,7 @@ export function parseRecipe(json: unknown): TrainRecipe {
   }
   if (r.loss !== undefined && !LOSSES.includes(r.loss as LossKind)) throw new RecipeError(`recipe.loss is ${show(r.loss)}; allowed: ${LOSSES.join(', ')}`);
   if (r.rounding !== undefined && !ROUNDINGS.includes(r.rounding as Rounding)) throw new RecipeError(`recipe.rounding is ${show(r.rounding)}; allowed: ${ROUNDINGS.join(', ')}`);
+  if (r.qas !== undefined && typeof r.qas !== 'boolean') throw new RecipeError(`recipe.qas must be true or false, got ${show(r.qas)}`);
   if (r.momentum !== undefined && !(typeof r.momentum === 'number' && r.momentum >= 0 && r.momentum < 1)) {
     throw new RecipeError(`recipe.momentum is ${show(r.momentum)}; allowed: a number in [0, 1) (0: no momentum, no optimizer state)`);
   }
@@ -180,6 +187,7 @@ export function resolveRecipe(graph: Graph, recipe: TrainRecipe): ResolvedRecipe
     epochs: recipe.epochs ?? 1,
     loss: recipe.loss ?? 'softmax_cross_entropy',
     rounding: recipe.rounding ?? 'stochastic',
+    qas: recipe.qas ?? true,
     momentum: recipe.momentum ?? 0,
     seed: recipe.seed ?? 0,
   };

@@ -13,29 +13,29 @@
 //   lrW, lrB       learning rates; momentum: coefficient, used only with state pointers
 //   weightMomentum f32 [selectedCount][kH][kW][inC]  state per updated weight (list order), or 0
 //   biasMomentum   f32 [selectedCount]               state per updated bias, or 0
-//   rounding       ROUND_STOCHASTIC or ROUND_NEAREST (sgd_step.ts)
+//   flags          UPDATE_NEAREST | UPDATE_NO_QAS bits (sgd_step.ts); 0 = stochastic, QAS
 //
 // Per selected channel c, per weight (ky, kx, ic), in filter order:
 //   dW = inScale * sum over outputs (oy, ox) whose tap (ky, kx) is in bounds, row-major, of
 //        outGrad[oy][ox][c] * (x_q[iy][ix][ic] - inZp)
-// then stepWeightS8 with 1 / s_w[c]; then, if bias != 0, the bias as bias_update_s32.
+// then stepWeightS8 with weightGradScale (1 / s_w[c], or s_w[c] without QAS); then, if bias != 0, the bias as bias_update_s32.
 // PRNG draws (stochastic rounding): channels in list order; per channel its weights in
 // filter order, then its bias. The updated weights are not read back by this kernel: run
 // conv2d_backward_input_f32 first if the input gradient should see the old weights.
 // Returns Status.OK; BAD_ARGUMENT (nothing written) for a channel out of range or an unknown
-// rounding mode; BAD_INPUT when some step was not finite (those parameters unchanged).
+// flag bit; BAD_INPUT when some step was not finite (those parameters unchanged).
 import { Status } from '../../formats/schema';
-import { biasInvScale, channelGradSum } from './bias_update_s32';
-import { channelsInRange, isRoundingMode, stepBiasS32, stepWeightS8 } from './sgd_step';
+import { biasGradScale, channelGradSum } from './bias_update_s32';
+import { channelsInRange, isUpdateFlags, stepBiasS32, stepWeightS8, weightGradScale } from './sgd_step';
 import { endOutputOfTap, firstOutputOfTap } from './window';
 
-export function conv2d_update_s8(input: usize, inH: i32, inW: i32, inC: i32, inZp: i32, inScale: f32, outGrad: usize, outH: i32, outW: i32, outC: i32, filter: usize, kH: i32, kW: i32, filterScales: usize, bias: usize, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, selected: usize, selectedCount: i32, lrW: f32, lrB: f32, momentum: f32, weightMomentum: usize, biasMomentum: usize, rounding: i32): i32 {
-  if (!channelsInRange(selected, selectedCount, outC) || !isRoundingMode(rounding)) return Status.BAD_ARGUMENT;
+export function conv2d_update_s8(input: usize, inH: i32, inW: i32, inC: i32, inZp: i32, inScale: f32, outGrad: usize, outH: i32, outW: i32, outC: i32, filter: usize, kH: i32, kW: i32, filterScales: usize, bias: usize, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, selected: usize, selectedCount: i32, lrW: f32, lrB: f32, momentum: f32, weightMomentum: usize, biasMomentum: usize, flags: i32): i32 {
+  if (!channelsInRange(selected, selectedCount, outC) || !isUpdateFlags(flags)) return Status.BAD_ARGUMENT;
   const filterSize = kH * kW * inC;
   let finite = true;
   for (let i = 0; i < selectedCount; i++) {
     const c = load<i32>(selected + (<usize>i << 2));
-    const invScale = <f32>1 / load<f32>(filterScales + (<usize>c << 2));
+    const gradScale = weightGradScale(filterScales, c, flags);
     const w = filter + <usize>(c * filterSize);
     const state = weightMomentum == 0 ? 0 : weightMomentum + (<usize>(i * filterSize) << 2);
     for (let ky = 0; ky < kH; ky++) {
@@ -56,14 +56,14 @@ export function conv2d_update_s8(input: usize, inH: i32, inW: i32, inC: i32, inZ
           }
           const k = (ky * kW + kx) * inC + ic;
           const v = state == 0 ? 0 : state + (<usize>k << 2);
-          finite = stepWeightS8(w + <usize>k, acc * inScale, invScale, lrW, momentum, v, rounding) && finite;
+          finite = stepWeightS8(w + <usize>k, acc * inScale, gradScale, lrW, momentum, v, flags) && finite;
         }
       }
     }
     if (bias != 0) {
       const v = biasMomentum == 0 ? 0 : biasMomentum + (<usize>i << 2);
       const grad = channelGradSum(outGrad, outH * outW, outC, c);
-      finite = stepBiasS32(bias + (<usize>c << 2), grad, biasInvScale(inScale, filterScales, c), lrB, momentum, v, rounding) && finite;
+      finite = stepBiasS32(bias + (<usize>c << 2), grad, biasGradScale(inScale, filterScales, c, flags), lrB, momentum, v, flags) && finite;
     }
   }
   return finite ? Status.OK : Status.BAD_INPUT;

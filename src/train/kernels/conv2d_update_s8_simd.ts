@@ -3,14 +3,14 @@
 // pixel order: same bits); the updates and their PRNG draws stay scalar and in filter order.
 // The last inC % 4 selected of each tap are scalar. Pays from inC >= 4.
 import { Status } from '../../formats/schema';
-import { biasInvScale, channelGradSum } from './bias_update_s32';
-import { channelsInRange, isRoundingMode, stepBiasS32, stepWeightS8 } from './sgd_step';
+import { biasGradScale, channelGradSum } from './bias_update_s32';
+import { channelsInRange, isUpdateFlags, stepBiasS32, stepWeightS8, weightGradScale } from './sgd_step';
 import { stepWeightsS8x4 } from './sgd_step_simd';
 import { loadS8x4AsF32 } from './simd_f32';
 import { endOutputOfTap, firstOutputOfTap } from './window';
 
-export function conv2d_update_s8_simd(input: usize, inH: i32, inW: i32, inC: i32, inZp: i32, inScale: f32, outGrad: usize, outH: i32, outW: i32, outC: i32, filter: usize, kH: i32, kW: i32, filterScales: usize, bias: usize, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, selected: usize, selectedCount: i32, lrW: f32, lrB: f32, momentum: f32, weightMomentum: usize, biasMomentum: usize, rounding: i32): i32 {
-  if (!channelsInRange(selected, selectedCount, outC) || !isRoundingMode(rounding)) return Status.BAD_ARGUMENT;
+export function conv2d_update_s8_simd(input: usize, inH: i32, inW: i32, inC: i32, inZp: i32, inScale: f32, outGrad: usize, outH: i32, outW: i32, outC: i32, filter: usize, kH: i32, kW: i32, filterScales: usize, bias: usize, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, selected: usize, selectedCount: i32, lrW: f32, lrB: f32, momentum: f32, weightMomentum: usize, biasMomentum: usize, flags: i32): i32 {
+  if (!channelsInRange(selected, selectedCount, outC) || !isUpdateFlags(flags)) return Status.BAD_ARGUMENT;
   const filterSize = kH * kW * inC;
   const vecC = inC & ~3;
   const zp = f32x4.splat(<f32>inZp);
@@ -18,7 +18,7 @@ export function conv2d_update_s8_simd(input: usize, inH: i32, inW: i32, inC: i32
   let finite = true;
   for (let i = 0; i < selectedCount; i++) {
     const c = load<i32>(selected + (<usize>i << 2));
-    const invScale = <f32>1 / load<f32>(filterScales + (<usize>c << 2));
+    const gradScale = weightGradScale(filterScales, c, flags);
     const w = filter + <usize>(c * filterSize);
     const state = weightMomentum == 0 ? 0 : weightMomentum + (<usize>(i * filterSize) << 2);
     for (let ky = 0; ky < kH; ky++) {
@@ -42,7 +42,7 @@ export function conv2d_update_s8_simd(input: usize, inH: i32, inW: i32, inC: i32
           }
           const k = (ky * kW + kx) * inC + ic;
           const v = state == 0 ? 0 : state + (<usize>k << 2);
-          finite = stepWeightsS8x4(w + <usize>k, f32x4.mul(acc, scale), invScale, lrW, momentum, v, rounding) && finite;
+          finite = stepWeightsS8x4(w + <usize>k, f32x4.mul(acc, scale), gradScale, lrW, momentum, v, flags) && finite;
         }
         for (; ic < inC; ic++) {
           let acc: f32 = 0;
@@ -56,14 +56,14 @@ export function conv2d_update_s8_simd(input: usize, inH: i32, inW: i32, inC: i32
           }
           const k = (ky * kW + kx) * inC + ic;
           const v = state == 0 ? 0 : state + (<usize>k << 2);
-          finite = stepWeightS8(w + <usize>k, acc * inScale, invScale, lrW, momentum, v, rounding) && finite;
+          finite = stepWeightS8(w + <usize>k, acc * inScale, gradScale, lrW, momentum, v, flags) && finite;
         }
       }
     }
     if (bias != 0) {
       const v = biasMomentum == 0 ? 0 : biasMomentum + (<usize>i << 2);
       const grad = channelGradSum(outGrad, outH * outW, outC, c);
-      finite = stepBiasS32(bias + (<usize>c << 2), grad, biasInvScale(inScale, filterScales, c), lrB, momentum, v, rounding) && finite;
+      finite = stepBiasS32(bias + (<usize>c << 2), grad, biasGradScale(inScale, filterScales, c, flags), lrB, momentum, v, flags) && finite;
     }
   }
   return finite ? Status.OK : Status.BAD_INPUT;

@@ -15,22 +15,22 @@
 // Per selected channel c, per tap (ky, kx) row-major:
 //   dW = inScale * sum over outputs (oy, ox) whose tap is in bounds, row-major, of
 //        outGrad[oy][ox][c] * (x_q[iy][ix][c] - inZp)
-// then stepWeightS8 with 1 / s_w[c]; then the bias (bias_update_s32). PRNG draws: channels in
+// then stepWeightS8 with weightGradScale (1 / s_w[c], or s_w[c] without QAS); then the bias (bias_update_s32). PRNG draws: channels in
 // list order, each channel's taps, then its bias. No SIMD variant: a channel's operands are
 // strided by the channel count and the selected channels need not be adjacent.
 // Returns as conv2d_update_s8.
 import { Status } from '../../formats/schema';
-import { biasInvScale, channelGradSum } from './bias_update_s32';
-import { channelsInRange, isRoundingMode, stepBiasS32, stepWeightS8 } from './sgd_step';
+import { biasGradScale, channelGradSum } from './bias_update_s32';
+import { channelsInRange, isUpdateFlags, stepBiasS32, stepWeightS8, weightGradScale } from './sgd_step';
 import { endOutputOfTap, firstOutputOfTap } from './window';
 
-export function depthwise_conv2d_update_s8(input: usize, inH: i32, inW: i32, channels: i32, inZp: i32, inScale: f32, outGrad: usize, outH: i32, outW: i32, filter: usize, kH: i32, kW: i32, filterScales: usize, bias: usize, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, selected: usize, selectedCount: i32, lrW: f32, lrB: f32, momentum: f32, weightMomentum: usize, biasMomentum: usize, rounding: i32): i32 {
-  if (!channelsInRange(selected, selectedCount, channels) || !isRoundingMode(rounding)) return Status.BAD_ARGUMENT;
+export function depthwise_conv2d_update_s8(input: usize, inH: i32, inW: i32, channels: i32, inZp: i32, inScale: f32, outGrad: usize, outH: i32, outW: i32, filter: usize, kH: i32, kW: i32, filterScales: usize, bias: usize, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, selected: usize, selectedCount: i32, lrW: f32, lrB: f32, momentum: f32, weightMomentum: usize, biasMomentum: usize, flags: i32): i32 {
+  if (!channelsInRange(selected, selectedCount, channels) || !isUpdateFlags(flags)) return Status.BAD_ARGUMENT;
   const taps = kH * kW;
   let finite = true;
   for (let i = 0; i < selectedCount; i++) {
     const c = load<i32>(selected + (<usize>i << 2));
-    const invScale = <f32>1 / load<f32>(filterScales + (<usize>c << 2));
+    const gradScale = weightGradScale(filterScales, c, flags);
     const state = weightMomentum == 0 ? 0 : weightMomentum + (<usize>(i * taps) << 2);
     for (let ky = 0; ky < kH; ky++) {
       const oy0 = firstOutputOfTap(padTop, ky, strideH);
@@ -49,13 +49,13 @@ export function depthwise_conv2d_update_s8(input: usize, inH: i32, inW: i32, cha
         }
         const t = ky * kW + kx;
         const v = state == 0 ? 0 : state + (<usize>t << 2);
-        finite = stepWeightS8(filter + <usize>(t * channels + c), acc * inScale, invScale, lrW, momentum, v, rounding) && finite;
+        finite = stepWeightS8(filter + <usize>(t * channels + c), acc * inScale, gradScale, lrW, momentum, v, flags) && finite;
       }
     }
     if (bias != 0) {
       const v = biasMomentum == 0 ? 0 : biasMomentum + (<usize>i << 2);
       const grad = channelGradSum(outGrad, outH * outW, channels, c);
-      finite = stepBiasS32(bias + (<usize>c << 2), grad, biasInvScale(inScale, filterScales, c), lrB, momentum, v, rounding) && finite;
+      finite = stepBiasS32(bias + (<usize>c << 2), grad, biasGradScale(inScale, filterScales, c, flags), lrB, momentum, v, flags) && finite;
     }
   }
   return finite ? Status.OK : Status.BAD_INPUT;

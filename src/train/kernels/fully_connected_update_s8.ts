@@ -15,18 +15,18 @@
 //
 // Per selected channel c, per input channel i ascending:
 //   dW = inScale * sum over rows r ascending of outGrad[r][c] * (x_q[r][i] - inZp)
-// then stepWeightS8 with 1 / s_w[c]; then the bias (bias_update_s32). PRNG draws: channels in
+// then stepWeightS8 with weightGradScale (1 / s_w[c], or s_w[c] without QAS); then the bias (bias_update_s32). PRNG draws: channels in
 // list order, each channel's weights, then its bias. Returns as conv2d_update_s8.
 import { Status } from '../../formats/schema';
-import { biasInvScale, channelGradSum } from './bias_update_s32';
-import { channelsInRange, isRoundingMode, stepBiasS32, stepWeightS8 } from './sgd_step';
+import { biasGradScale, channelGradSum } from './bias_update_s32';
+import { channelsInRange, isUpdateFlags, stepBiasS32, stepWeightS8, weightGradScale } from './sgd_step';
 
-export function fully_connected_update_s8(input: usize, rows: i32, inC: i32, inZp: i32, inScale: f32, outGrad: usize, outC: i32, filter: usize, filterScales: usize, bias: usize, selected: usize, selectedCount: i32, lrW: f32, lrB: f32, momentum: f32, weightMomentum: usize, biasMomentum: usize, rounding: i32): i32 {
-  if (!channelsInRange(selected, selectedCount, outC) || !isRoundingMode(rounding)) return Status.BAD_ARGUMENT;
+export function fully_connected_update_s8(input: usize, rows: i32, inC: i32, inZp: i32, inScale: f32, outGrad: usize, outC: i32, filter: usize, filterScales: usize, bias: usize, selected: usize, selectedCount: i32, lrW: f32, lrB: f32, momentum: f32, weightMomentum: usize, biasMomentum: usize, flags: i32): i32 {
+  if (!channelsInRange(selected, selectedCount, outC) || !isUpdateFlags(flags)) return Status.BAD_ARGUMENT;
   let finite = true;
   for (let n = 0; n < selectedCount; n++) {
     const c = load<i32>(selected + (<usize>n << 2));
-    const invScale = <f32>1 / load<f32>(filterScales + (<usize>c << 2));
+    const gradScale = weightGradScale(filterScales, c, flags);
     const w = filter + <usize>(c * inC);
     const state = weightMomentum == 0 ? 0 : weightMomentum + (<usize>(n * inC) << 2);
     for (let i = 0; i < inC; i++) {
@@ -36,12 +36,12 @@ export function fully_connected_update_s8(input: usize, rows: i32, inC: i32, inZ
         acc += dy * <f32>(<i32>load<i8>(input + <usize>(r * inC + i)) - inZp);
       }
       const v = state == 0 ? 0 : state + (<usize>i << 2);
-      finite = stepWeightS8(w + <usize>i, acc * inScale, invScale, lrW, momentum, v, rounding) && finite;
+      finite = stepWeightS8(w + <usize>i, acc * inScale, gradScale, lrW, momentum, v, flags) && finite;
     }
     if (bias != 0) {
       const v = biasMomentum == 0 ? 0 : biasMomentum + (<usize>n << 2);
       const grad = channelGradSum(outGrad, rows, outC, c);
-      finite = stepBiasS32(bias + (<usize>c << 2), grad, biasInvScale(inScale, filterScales, c), lrB, momentum, v, rounding) && finite;
+      finite = stepBiasS32(bias + (<usize>c << 2), grad, biasGradScale(inScale, filterScales, c, flags), lrB, momentum, v, flags) && finite;
     }
   }
   return finite ? Status.OK : Status.BAD_INPUT;

@@ -3,20 +3,20 @@
 // kernel's row order: same bits); updates and PRNG draws scalar, in weight order. The last
 // inC % 4 input selected are scalar.
 import { Status } from '../../formats/schema';
-import { biasInvScale, channelGradSum } from './bias_update_s32';
-import { channelsInRange, isRoundingMode, stepBiasS32, stepWeightS8 } from './sgd_step';
+import { biasGradScale, channelGradSum } from './bias_update_s32';
+import { channelsInRange, isUpdateFlags, stepBiasS32, stepWeightS8, weightGradScale } from './sgd_step';
 import { stepWeightsS8x4 } from './sgd_step_simd';
 import { loadS8x4AsF32 } from './simd_f32';
 
-export function fully_connected_update_s8_simd(input: usize, rows: i32, inC: i32, inZp: i32, inScale: f32, outGrad: usize, outC: i32, filter: usize, filterScales: usize, bias: usize, selected: usize, selectedCount: i32, lrW: f32, lrB: f32, momentum: f32, weightMomentum: usize, biasMomentum: usize, rounding: i32): i32 {
-  if (!channelsInRange(selected, selectedCount, outC) || !isRoundingMode(rounding)) return Status.BAD_ARGUMENT;
+export function fully_connected_update_s8_simd(input: usize, rows: i32, inC: i32, inZp: i32, inScale: f32, outGrad: usize, outC: i32, filter: usize, filterScales: usize, bias: usize, selected: usize, selectedCount: i32, lrW: f32, lrB: f32, momentum: f32, weightMomentum: usize, biasMomentum: usize, flags: i32): i32 {
+  if (!channelsInRange(selected, selectedCount, outC) || !isUpdateFlags(flags)) return Status.BAD_ARGUMENT;
   const vecC = inC & ~3;
   const zp = f32x4.splat(<f32>inZp);
   const scale = f32x4.splat(inScale);
   let finite = true;
   for (let n = 0; n < selectedCount; n++) {
     const c = load<i32>(selected + (<usize>n << 2));
-    const invScale = <f32>1 / load<f32>(filterScales + (<usize>c << 2));
+    const gradScale = weightGradScale(filterScales, c, flags);
     const w = filter + <usize>(c * inC);
     const state = weightMomentum == 0 ? 0 : weightMomentum + (<usize>(n * inC) << 2);
     let i = 0;
@@ -27,7 +27,7 @@ export function fully_connected_update_s8_simd(input: usize, rows: i32, inC: i32
         acc = f32x4.add(acc, f32x4.mul(dy, f32x4.sub(loadS8x4AsF32(input + <usize>(r * inC + i)), zp)));
       }
       const v = state == 0 ? 0 : state + (<usize>i << 2);
-      finite = stepWeightsS8x4(w + <usize>i, f32x4.mul(acc, scale), invScale, lrW, momentum, v, rounding) && finite;
+      finite = stepWeightsS8x4(w + <usize>i, f32x4.mul(acc, scale), gradScale, lrW, momentum, v, flags) && finite;
     }
     for (; i < inC; i++) {
       let acc: f32 = 0;
@@ -36,12 +36,12 @@ export function fully_connected_update_s8_simd(input: usize, rows: i32, inC: i32
         acc += dy * <f32>(<i32>load<i8>(input + <usize>(r * inC + i)) - inZp);
       }
       const v = state == 0 ? 0 : state + (<usize>i << 2);
-      finite = stepWeightS8(w + <usize>i, acc * inScale, invScale, lrW, momentum, v, rounding) && finite;
+      finite = stepWeightS8(w + <usize>i, acc * inScale, gradScale, lrW, momentum, v, flags) && finite;
     }
     if (bias != 0) {
       const v = biasMomentum == 0 ? 0 : biasMomentum + (<usize>n << 2);
       const grad = channelGradSum(outGrad, rows, outC, c);
-      finite = stepBiasS32(bias + (<usize>c << 2), grad, biasInvScale(inScale, filterScales, c), lrB, momentum, v, rounding) && finite;
+      finite = stepBiasS32(bias + (<usize>c << 2), grad, biasGradScale(inScale, filterScales, c, flags), lrB, momentum, v, flags) && finite;
     }
   }
   return finite ? Status.OK : Status.BAD_INPUT;

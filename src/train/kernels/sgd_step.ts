@@ -1,23 +1,30 @@
-// The in-place parameter update shared by every *_update_s8 kernel: QAS-scaled SGD (optional
-// momentum) written straight back into an int8 weight or an int32 bias, with stochastic or
-// nearest rounding. docs/training-math.md derives the scale factors.
+// The in-place parameter update shared by every *_update_s8 kernel: SGD (optional momentum)
+// written straight back into an int8 weight or an int32 bias, with or without quantization-aware
+// scaling (QAS), with stochastic or nearest rounding. docs/training-math.md derives the scales.
+//
+// Every update kernel takes `flags` (the container's UPDATE_FLAGS param): bit 0 UPDATE_NEAREST
+// (else stochastic rounding), bit 1 UPDATE_NO_QAS (else QAS); 0 = stochastic with QAS.
 //
 // For one parameter with quantization scale s (s_w[c] for a weight, s_x * s_w[c] for a bias)
-// and real-valued gradient gReal = dL/d(real value):
-//   g    = gReal * (1 / s)            the QAS gradient ((s * gReal) / s^2), in quantized units
+// and real-valued gradient gReal = dL/d(real value), gradScale is the f32 factor
+//   QAS:    1 / s    g = (s * gReal) / s^2, the step an fp32 weight would take, in quanta
+//   no QAS: s        g = s * gReal = dL/dq, the plain gradient w.r.t. the quantized value
+// and then
+//   g    = gReal * gradScale
 //   g    = momentum * v + g; v = g    only when a momentum state v (f32) is given
 //   step = lr * g                    f32 throughout, in this order (no fused multiply-add)
 //   q    = saturate(q - round(step))  int8: [-127, 127]; int32: [INT32_MIN, INT32_MAX]
-// round(): ROUND_STOCHASTIC: floor(step) + (u < step - floor(step) ? 1 : 0), u = prngUniform()
+// round(): stochastic: floor(step) + (u < step - floor(step) ? 1 : 0), u = prngUniform()
 //          (one draw per parameter, drawn before anything else, even when the step is skipped);
-//          ROUND_NEAREST: nearest integer, ties to even; no draw.
+//          UPDATE_NEAREST: nearest integer, ties to even; no draw.
 // A non-finite step (NaN or infinite gradient, lr or scale) leaves q and v untouched and the
 // helper returns false; kernels report that as Status.BAD_INPUT after finishing the others.
 import { prngUniform } from './prng';
 
-/** Rounding modes of every update kernel's `rounding` argument. */
-export const ROUND_STOCHASTIC: i32 = 0;
-export const ROUND_NEAREST: i32 = 1;
+/** Bits of every update kernel's `flags` argument. */
+export const UPDATE_NEAREST: i32 = 1;
+export const UPDATE_NO_QAS: i32 = 2;
+const UPDATE_FLAG_BITS: i32 = UPDATE_NEAREST | UPDATE_NO_QAS;
 
 /** Steps beyond this many quanta saturate any int8 weight, and clamping keeps the f32 -> i32 conversion in range. */
 export const WEIGHT_STEP_LIMIT: f32 = 1024;
@@ -26,14 +33,34 @@ const BIAS_STEP_LIMIT: f32 = 4294967296;
 
 // @ts-ignore: decorator
 @inline
-export function isRoundingMode(rounding: i32): bool {
-  return rounding == ROUND_STOCHASTIC || rounding == ROUND_NEAREST;
+export function isUpdateFlags(flags: i32): bool {
+  return (flags & ~UPDATE_FLAG_BITS) == 0;
 }
 
 // @ts-ignore: decorator
 @inline
-function roundStep(step: f32, u: f32, rounding: i32): f32 {
-  if (rounding == ROUND_NEAREST) return nearest<f32>(step);
+export function roundsNearest(flags: i32): bool {
+  return (flags & UPDATE_NEAREST) != 0;
+}
+
+/** gradScale of a parameter with quantization scale `scale`: 1 / scale (QAS) or scale (no QAS), in f32. */
+// @ts-ignore: decorator
+@inline
+export function gradScaleOf(scale: f32, flags: i32): f32 {
+  return (flags & UPDATE_NO_QAS) != 0 ? scale : <f32>1 / scale;
+}
+
+/** gradScale of the weights of channel c: s_w[c] = filterScales[c] (f32 [channels]). */
+// @ts-ignore: decorator
+@inline
+export function weightGradScale(filterScales: usize, c: i32, flags: i32): f32 {
+  return gradScaleOf(load<f32>(filterScales + (<usize>c << 2)), flags);
+}
+
+// @ts-ignore: decorator
+@inline
+function roundStep(step: f32, u: f32, flags: i32): f32 {
+  if (roundsNearest(flags)) return nearest<f32>(step);
   const down = floor<f32>(step);
   return u < step - down ? down + 1 : down;
 }
@@ -41,8 +68,8 @@ function roundStep(step: f32, u: f32, rounding: i32): f32 {
 /** The step of one parameter, or NaN (non-finite); updates the momentum state `v` (0 = none). */
 // @ts-ignore: decorator
 @inline
-function qasStep(gradReal: f32, invScale: f32, lr: f32, momentum: f32, v: usize): f32 {
-  let g = gradReal * invScale;
+function sgdStep(gradReal: f32, gradScale: f32, lr: f32, momentum: f32, v: usize): f32 {
+  let g = gradReal * gradScale;
   if (v != 0) g = momentum * load<f32>(v) + g;
   const step = lr * g;
   if (!isFinite<f32>(step)) return NaN;
@@ -53,11 +80,11 @@ function qasStep(gradReal: f32, invScale: f32, lr: f32, momentum: f32, v: usize)
 /** Updates the int8 weight at `weight`; false when the step was not finite (nothing written). */
 // @ts-ignore: decorator
 @inline
-export function stepWeightS8(weight: usize, gradReal: f32, invScale: f32, lr: f32, momentum: f32, v: usize, rounding: i32): bool {
-  const u: f32 = rounding == ROUND_NEAREST ? 0 : prngUniform();
-  const step = qasStep(gradReal, invScale, lr, momentum, v);
+export function stepWeightS8(weight: usize, gradReal: f32, gradScale: f32, lr: f32, momentum: f32, v: usize, flags: i32): bool {
+  const u: f32 = roundsNearest(flags) ? 0 : prngUniform();
+  const step = sgdStep(gradReal, gradScale, lr, momentum, v);
   if (isNaN<f32>(step)) return false;
-  const r = <i32>min<f32>(max<f32>(roundStep(step, u, rounding), -WEIGHT_STEP_LIMIT), WEIGHT_STEP_LIMIT);
+  const r = <i32>min<f32>(max<f32>(roundStep(step, u, flags), -WEIGHT_STEP_LIMIT), WEIGHT_STEP_LIMIT);
   const q = <i32>load<i8>(weight) - r;
   store<i8>(weight, <i8>(q < -127 ? -127 : q > 127 ? 127 : q));
   return true;
@@ -66,11 +93,11 @@ export function stepWeightS8(weight: usize, gradReal: f32, invScale: f32, lr: f3
 /** Updates the int32 bias at `bias`; false when the step was not finite (nothing written). */
 // @ts-ignore: decorator
 @inline
-export function stepBiasS32(bias: usize, gradReal: f32, invScale: f32, lr: f32, momentum: f32, v: usize, rounding: i32): bool {
-  const u: f32 = rounding == ROUND_NEAREST ? 0 : prngUniform();
-  const step = qasStep(gradReal, invScale, lr, momentum, v);
+export function stepBiasS32(bias: usize, gradReal: f32, gradScale: f32, lr: f32, momentum: f32, v: usize, flags: i32): bool {
+  const u: f32 = roundsNearest(flags) ? 0 : prngUniform();
+  const step = sgdStep(gradReal, gradScale, lr, momentum, v);
   if (isNaN<f32>(step)) return false;
-  const r = <i64>min<f32>(max<f32>(roundStep(step, u, rounding), -BIAS_STEP_LIMIT), BIAS_STEP_LIMIT);
+  const r = <i64>min<f32>(max<f32>(roundStep(step, u, flags), -BIAS_STEP_LIMIT), BIAS_STEP_LIMIT);
   const q = <i64>load<i32>(bias) - r;
   store<i32>(bias, <i32>(q < <i64>i32.MIN_VALUE ? <i64>i32.MIN_VALUE : q > <i64>i32.MAX_VALUE ? <i64>i32.MAX_VALUE : q));
   return true;

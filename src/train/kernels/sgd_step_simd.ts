@@ -3,7 +3,7 @@
 // operations in the same order, and the four PRNG draws are the scalar order's (prng_simd.ts),
 // so both builds give the same weights and momentum for the same seed.
 import { prngUniformX4 } from './prng_simd';
-import { ROUND_NEAREST, WEIGHT_STEP_LIMIT } from './sgd_step';
+import { WEIGHT_STEP_LIMIT, roundsNearest } from './sgd_step';
 
 /** 1.5 * 2^23 and its bit pattern: x + MAGIC holds the integer x (|x| < 2^22) in its low bits. */
 const MAGIC: f32 = 12582912;
@@ -12,15 +12,15 @@ const MAGIC_BITS: i32 = 0x4b400000;
 /** Updates weight[0..4) (int8) with lanes 0..3 of `grads`; v: f32 [4] momentum state or 0. False if any step was not finite (those lanes unchanged). */
 // @ts-ignore: decorator
 @inline
-export function stepWeightsS8x4(weight: usize, grads: v128, invScale: f32, lr: f32, momentum: f32, v: usize, rounding: i32): bool {
-  const u = rounding == ROUND_NEAREST ? f32x4.splat(0) : prngUniformX4();
-  let g = f32x4.mul(grads, f32x4.splat(invScale));
+export function stepWeightsS8x4(weight: usize, grads: v128, gradScale: f32, lr: f32, momentum: f32, v: usize, flags: i32): bool {
+  const u = roundsNearest(flags) ? f32x4.splat(0) : prngUniformX4();
+  let g = f32x4.mul(grads, f32x4.splat(gradScale));
   if (v != 0) g = f32x4.add(f32x4.mul(f32x4.splat(momentum), v128.load(v)), g);
   const step = f32x4.mul(f32x4.splat(lr), g);
   const finite = f32x4.eq(f32x4.sub(step, step), f32x4.splat(0)); // false for NaN and +-inf
   if (v != 0) v128.store(v, v128.bitselect(g, v128.load(v), finite));
   let r: v128;
-  if (rounding == ROUND_NEAREST) {
+  if (roundsNearest(flags)) {
     r = f32x4.nearest(step);
   } else {
     const down = f32x4.floor(step);
