@@ -3,8 +3,7 @@
 // and with stochastic and nearest rounding of the int8 weight updates. Prints a table, then
 // one JSON line (fields: docs/training.md, "Transfer, ablation and scheme search").
 //
-// QAS off needs the recipe field `qas: false`. Until recipe.ts accepts it, the QAS-off rows
-// are reported as unavailable (`available: false`) and not run.
+// QAS off is the recipe field `qas: false` (the update ops' UPDATE_FLAGS bit 1, docs/format.md).
 //
 //   npm run ablation -- [--device D] [--build mvp|simd] [--epochs N]
 import { cliTable } from '../targets/node/table.js';

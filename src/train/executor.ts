@@ -188,7 +188,7 @@ function dispatchTrain(k: u32): Status {
 
 /** x: saved input, dy: dL/d(pre-clamp output), w: the TRAINABLE filter, sel: output channels. */
 function weightUpdate(k: u32, x: u32, dy: u32, w: u32, sel: u32, p0: i32, p1: i32, p2: i32, p3: i32): i32 {
-  const lr = reinterpret<f32>(opParam(k, 4)), rounding = opParam(k, 5);
+  const lr = reinterpret<f32>(opParam(k, 4)), flags = opParam(k, 5); // UPDATE_FLAGS: bit 0 nearest rounding, bit 1 no QAS
   const momentum = reinterpret<f32>(opParam(k, 6)), state = ptr(opScratch(k)); // state 0: none (plain SGD)
   const xp = ptr(x), gp = ptr(dy), wp = ptr(w), sp = ptr(sel), n = tensorDim(sel, 0);
   const xZp = tensorZeroPoint(x), xScale = tensorScale(x), scales = scalesOf(w);
@@ -197,16 +197,16 @@ function weightUpdate(k: u32, x: u32, dy: u32, w: u32, sel: u32, p0: i32, p1: i3
     case Op.CONV2D_UPDATE: {
       const ic = tensorDim(x, 3), oc = tensorDim(w, 0), kh = tensorDim(w, 1), kw = tensorDim(w, 2);
       return ASC_FEATURE_SIMD
-        ? conv2d_update_s8_simd(xp, ih, iw, ic, xZp, xScale, gp, oh, ow, oc, wp, kh, kw, scales, 0, p0, p1, p2, p3, sp, n, lr, 0, momentum, state, 0, rounding)
-        : conv2d_update_s8(xp, ih, iw, ic, xZp, xScale, gp, oh, ow, oc, wp, kh, kw, scales, 0, p0, p1, p2, p3, sp, n, lr, 0, momentum, state, 0, rounding);
+        ? conv2d_update_s8_simd(xp, ih, iw, ic, xZp, xScale, gp, oh, ow, oc, wp, kh, kw, scales, 0, p0, p1, p2, p3, sp, n, lr, 0, momentum, state, 0, flags)
+        : conv2d_update_s8(xp, ih, iw, ic, xZp, xScale, gp, oh, ow, oc, wp, kh, kw, scales, 0, p0, p1, p2, p3, sp, n, lr, 0, momentum, state, 0, flags);
     }
     case Op.DEPTHWISE_CONV2D_UPDATE: {
       const ch = tensorDim(x, 3), kh = tensorDim(w, 1), kw = tensorDim(w, 2);
-      return depthwise_conv2d_update_s8(xp, ih, iw, ch, xZp, xScale, gp, oh, ow, wp, kh, kw, scales, 0, p0, p1, p2, p3, sp, n, lr, 0, momentum, state, 0, rounding);
+      return depthwise_conv2d_update_s8(xp, ih, iw, ch, xZp, xScale, gp, oh, ow, wp, kh, kw, scales, 0, p0, p1, p2, p3, sp, n, lr, 0, momentum, state, 0, flags);
     }
   }
   const outC = tensorDim(w, 0), inC = tensorDim(w, tensorRank(w) - 1), rows = tensorElements(x) / inC;
   return ASC_FEATURE_SIMD
-    ? fully_connected_update_s8_simd(xp, rows, inC, xZp, xScale, gp, outC, wp, scales, 0, sp, n, lr, 0, momentum, state, 0, rounding)
-    : fully_connected_update_s8(xp, rows, inC, xZp, xScale, gp, outC, wp, scales, 0, sp, n, lr, 0, momentum, state, 0, rounding);
+    ? fully_connected_update_s8_simd(xp, rows, inC, xZp, xScale, gp, outC, wp, scales, 0, sp, n, lr, 0, momentum, state, 0, flags)
+    : fully_connected_update_s8(xp, rows, inC, xZp, xScale, gp, outC, wp, scales, 0, sp, n, lr, 0, momentum, state, 0, flags);
 }
