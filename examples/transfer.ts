@@ -10,7 +10,6 @@ import { cliTable } from '../targets/node/table.js';
 import { Command } from 'commander';
 import { getDevice } from '../src/compiler/devices.js';
 import { graphOfQModel } from '../src/compiler/train/qmodel_graph.js';
-import type { TrainRecipe } from '../src/compiler/train/recipe.js';
 import { measureContributions, searchScheme, describeScheme } from '../src/compiler/train/scheme_search.js';
 import { Session } from '../src/host/session.js';
 import { Model } from '../src/host/model.js';

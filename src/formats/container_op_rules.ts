@@ -174,7 +174,7 @@ const unitF32 = (bits: number): boolean => {
   const f = f32FromBits(bits);
   return f >= 0 && f < 1;
 };
-const Q31_MIN = 0x40000000, I32_MAX = 0x7fffffff;
+const Q31_MIN = 0x40000000;
 
 /** Checks params 0..11 in order against the op's row. */
 export function checkOpParams(v: OpView, bad: Fail): void {

@@ -2,6 +2,8 @@
 // raw export surface of the executor (src/runtime/index.ts). Everything above this file
 // speaks in typed errors; this file speaks in pointers and Status codes.
 
+import { Category, CATEGORY_COUNT } from '../formats/schema.js';
+
 export type Build = 'mvp' | 'simd';
 
 /** Where the .wasm comes from: bytes, a compiled module, a URL / file path, or a lazy loader of either. */
@@ -24,6 +26,16 @@ export interface ExecutorExports {
   high_water_of(category: number): number;
   error_detail(): number;
   error_op(): number;
+}
+
+/** The executor's per-category high-water marks (non-zero ones), keyed by lower-case Category name. */
+export function categoryPeaks(exec: ExecutorExports): Record<string, number> {
+  const byCategory: Record<string, number> = {};
+  for (let c = 1; c < CATEGORY_COUNT; c++) {
+    const bytes = exec.high_water_of(c) >>> 0;
+    if (bytes > 0) byCategory[Category[c].toLowerCase()] = bytes;
+  }
+  return byCategory;
 }
 
 // The smallest module using one SIMD instruction (v128.const + drop): validates only where SIMD128 is supported.

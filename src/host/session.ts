@@ -1,10 +1,10 @@
 // A Session binds one compiled Model to one executor instance inside a device's SRAM budget
 // and runs inference. The same code runs in Node and in browsers.
 import { BudgetError, DeviceError, ShapeError, ValueError } from '../formats/errors.js';
-import { Category, CATEGORY_COUNT, Status } from '../formats/schema.js';
-import { getDevice, type DeviceProfile } from '../compiler/devices.js';
+import { Status } from '../formats/schema.js';
+import { getDevice, sramBudget, type DeviceProfile } from '../compiler/devices.js';
 import { Model, type TensorInfo } from './model.js';
-import { bestBuild, instantiateExecutor, type Build, type ExecutorExports, type WasmSource } from './runtime.js';
+import { bestBuild, categoryPeaks, instantiateExecutor, type Build, type ExecutorExports, type WasmSource } from './runtime.js';
 
 export type TensorData = Float32Array | Int8Array | Int32Array | Uint8Array;
 
@@ -61,7 +61,7 @@ export class Session {
     const m = model instanceof Model ? model : Model.fromBytes(model);
     const device = typeof options.device === 'object' ? options.device : getDevice(options.device ?? 'stm32f746');
     const build = !options.build || options.build === 'auto' ? bestBuild() : options.build;
-    const budget = device.sramBytes - device.reservedSramBytes;
+    const budget = sramBudget(device);
     if (m.arenaBytes > budget) {
       throw new BudgetError(`model ${m.name} on ${device.name}`, m.arenaBytes, budget, m.report?.plan.peakBuffers ?? []);
     }
@@ -92,17 +92,12 @@ export class Session {
   }
 
   memory(): MemoryReport {
-    const byCategory: Record<string, number> = {};
-    for (let c = 1; c < CATEGORY_COUNT; c++) {
-      const bytes = this.exec.high_water_of(c) >>> 0;
-      if (bytes > 0) byCategory[Category[c].toLowerCase()] = bytes;
-    }
     return {
       device: this.device.name,
-      budgetBytes: this.device.sramBytes - this.device.reservedSramBytes,
+      budgetBytes: sramBudget(this.device),
       plannedBytes: this.exec.arena_bytes() >>> 0,
       highWaterBytes: this.exec.high_water() >>> 0,
-      byCategory,
+      byCategory: categoryPeaks(this.exec),
       flashBytes: this.model.flashBytes,
     };
   }

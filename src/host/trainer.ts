@@ -2,15 +2,15 @@
 // (lowerTrainStep), loads it into the training executor (build/sparrow-train.{mvp,simd}.wasm)
 // inside a device's SRAM budget, and runs it once per sample. The trained weights live in the
 // executor's arena (TRAINABLE tensors); export() reads them back into an inference Model.
-import { getDevice, type DeviceProfile } from '../compiler/devices.js';
+import { getDevice, sramBudget, type DeviceProfile } from '../compiler/devices.js';
 import { lowerTrainStep, type TrainStepReport } from '../compiler/train/lower_train.js';
 import type { TrainRecipe } from '../compiler/train/recipe.js';
 import { writeContainer } from '../formats/container.js';
 import { BudgetError, DeviceError, ShapeError, ValueError } from '../formats/errors.js';
 import type { QModel } from '../formats/qmodel.js';
-import { Category, CATEGORY_COUNT, Status } from '../formats/schema.js';
+import { Status } from '../formats/schema.js';
 import { Model } from './model.js';
-import { bestBuild, instantiateExecutor, type Build, type ExecutorExports, type WasmSource } from './runtime.js';
+import { bestBuild, categoryPeaks, instantiateExecutor, type Build, type ExecutorExports, type WasmSource } from './runtime.js';
 import { Session } from './session.js';
 
 /** The training executor's exports: the inference ABI plus src/train/index.ts's additions. */
@@ -110,7 +110,7 @@ export class Trainer {
     const ptr = exec.container_buffer(bytes.length) >>> 0;
     if (ptr === 0) throw new DeviceError(`the training executor could not reserve ${bytes.length} B for the container`, Status.OUT_OF_MEMORY);
     new Uint8Array(exec.memory.buffer, ptr, bytes.length).set(bytes);
-    const budget = device.sramBytes - device.reservedSramBytes;
+    const budget = sramBudget(device);
     const status = exec.load(bytes.length, budget);
     if (status === Status.OVER_BUDGET) throw new BudgetError(`train step of ${report.model} on ${device.name}`, exec.arena_bytes() >>> 0, budget);
     if (status !== Status.OK) throw new DeviceError(`the training executor refused the container: ${Status[status] ?? status} (detail ${exec.error_detail()})`, status);
@@ -189,18 +189,13 @@ export class Trainer {
   }
 
   memory(): TrainMemoryUse {
-    const byCategory: Record<string, number> = {};
-    for (let c = 1; c < CATEGORY_COUNT; c++) {
-      const bytes = this.exec.high_water_of(c) >>> 0;
-      if (bytes > 0) byCategory[Category[c].toLowerCase()] = bytes;
-    }
     return {
       device: this.device.name,
-      budgetBytes: this.device.sramBytes - this.device.reservedSramBytes,
+      budgetBytes: sramBudget(this.device),
       plannedBytes: this.report.arenaBytes,
       plannedHighWaterBytes: this.report.highWaterBytes,
       highWaterBytes: this.exec.high_water() >>> 0,
-      byCategory,
+      byCategory: categoryPeaks(this.exec),
       flashBytes: this.bytes.length,
     };
   }

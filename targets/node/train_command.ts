@@ -17,7 +17,7 @@ import { describeScheme, measureContributions, searchScheme, trainStepMemory, ty
 import { ValueError } from '../../src/formats/errors.js';
 import { parseModelJson } from '../../src/formats/model_json.js';
 import type { QModel } from '../../src/formats/qmodel.js';
-import { filterClasses, take, type LabeledSet } from '../../src/host/datasets/mnist.js';
+import { filterClasses, take } from '../../src/host/datasets/mnist.js';
 import { Model } from '../../src/host/model.js';
 import type { Build } from '../../src/host/runtime.js';
 import { Trainer, type TrainMemoryUse } from '../../src/host/trainer.js';

@@ -117,7 +117,6 @@ describe('gradients of the pruned plan equal the fp32 engine backward', () => {
       expect(step.loss).toBeCloseTo(lossGrad.loss, 6);
 
       for (const l of resolved.layers) {
-        const node = graph.nodes.find((n) => n.name === l.layer)!;
         const dw = step.grads.get(`${l.layer}/weight`);
         const db = step.grads.get(`${l.layer}/bias`);
         expect(dw !== undefined, `${what}: ${l.layer} weight gradient`).toBe(l.weightRatio > 0);

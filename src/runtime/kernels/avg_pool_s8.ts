@@ -8,6 +8,8 @@
 // TFLM returns an error) writes clamp(0).
 
 /** round(sum / count) with ties away from zero, via C's truncating division; 0 when count <= 0. */
+import { windowEnd, windowStart } from './pool_window';
+
 // @ts-ignore: decorator
 @inline
 export function roundedAverage(sum: i32, count: i32): i32 {
@@ -43,13 +45,9 @@ export function avgPoolPixel(input: usize, inW: i32, channels: i32, y0: i32, y1:
 export function avg_pool_s8(input: usize, inH: i32, inW: i32, channels: i32, output: usize, outH: i32, outW: i32, filterH: i32, filterW: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, actMin: i32, actMax: i32): void {
   let out = output;
   for (let oy = 0; oy < outH; oy++) {
-    const originY = oy * strideH - padTop;
-    const y0 = max(0, originY);
-    const y1 = max(y0, min(inH, originY + filterH));
+    const y0 = windowStart(oy, strideH, padTop), y1 = windowEnd(oy, strideH, padTop, filterH, inH);
     for (let ox = 0; ox < outW; ox++) {
-      const originX = ox * strideW - padLeft;
-      const x0 = max(0, originX);
-      const x1 = max(x0, min(inW, originX + filterW));
+      const x0 = windowStart(ox, strideW, padLeft), x1 = windowEnd(ox, strideW, padLeft, filterW, inW);
       avgPoolPixel(input, inW, channels, y0, y1, x0, x1, 0, out, actMin, actMax);
       out += <usize>channels;
     }

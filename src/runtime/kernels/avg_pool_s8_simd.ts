@@ -4,6 +4,7 @@
 // |sum| < 2^15 and the average is within [-128.5, 128.5], so the float quotient is never
 // rounded across an integer and truncating it equals C's integer division. Fewer than 8
 // remaining channels take the scalar path.
+import { windowEnd, windowStart } from './pool_window';
 import { avgPoolPixel, avg_pool_s8 } from './avg_pool_s8';
 
 const MAX_TAPS_INT16: i32 = 256; // 256 * -128 = -32768 still fits int16
@@ -29,13 +30,9 @@ export function avg_pool_s8_simd(input: usize, inH: i32, inW: i32, channels: i32
   const rowStride = <usize>inW * <usize>channels;
   let out = output;
   for (let oy = 0; oy < outH; oy++) {
-    const originY = oy * strideH - padTop;
-    const y0 = max(0, originY);
-    const y1 = max(y0, min(inH, originY + filterH));
+    const y0 = windowStart(oy, strideH, padTop), y1 = windowEnd(oy, strideH, padTop, filterH, inH);
     for (let ox = 0; ox < outW; ox++) {
-      const originX = ox * strideW - padLeft;
-      const x0 = max(0, originX);
-      const x1 = max(x0, min(inW, originX + filterW));
+      const x0 = windowStart(ox, strideW, padLeft), x1 = windowEnd(ox, strideW, padLeft, filterW, inW);
       const taps = (y1 - y0) * (x1 - x0);
       let c = 0;
       if (taps > 0) {

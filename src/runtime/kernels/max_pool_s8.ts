@@ -3,6 +3,7 @@
 // input: int8 [inH, inW, channels]; output: int8 [outH, outW, channels], same scale and zero
 // point. Window geometry as avg_pool_s8: only in-bounds taps count. The maximum starts at -128
 // (so an empty window gives clamp(-128)) and is clamped to [actMin, actMax].
+import { windowEnd, windowStart } from './pool_window';
 import { clampToRange } from './avg_pool_s8';
 
 /** Max over channels [cFrom, channels) of one output pixel, window rows [y0, y1), cols [x0, x1). */
@@ -23,13 +24,9 @@ export function maxPoolPixel(input: usize, inW: i32, channels: i32, y0: i32, y1:
 export function max_pool_s8(input: usize, inH: i32, inW: i32, channels: i32, output: usize, outH: i32, outW: i32, filterH: i32, filterW: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, actMin: i32, actMax: i32): void {
   let out = output;
   for (let oy = 0; oy < outH; oy++) {
-    const originY = oy * strideH - padTop;
-    const y0 = max(0, originY);
-    const y1 = max(y0, min(inH, originY + filterH));
+    const y0 = windowStart(oy, strideH, padTop), y1 = windowEnd(oy, strideH, padTop, filterH, inH);
     for (let ox = 0; ox < outW; ox++) {
-      const originX = ox * strideW - padLeft;
-      const x0 = max(0, originX);
-      const x1 = max(x0, min(inW, originX + filterW));
+      const x0 = windowStart(ox, strideW, padLeft), x1 = windowEnd(ox, strideW, padLeft, filterW, inW);
       maxPoolPixel(input, inW, channels, y0, y1, x0, x1, 0, out, actMin, actMax);
       out += <usize>channels;
     }

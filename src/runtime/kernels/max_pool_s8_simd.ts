@@ -1,5 +1,6 @@
 // SIMD128 variant of max_pool_s8: same contract, same results bit for bit. Vectorised over
 // channels, 16 per i8x16.max_s; fewer than 16 remaining channels take the scalar path.
+import { windowEnd, windowStart } from './pool_window';
 import { maxPoolPixel, max_pool_s8 } from './max_pool_s8';
 
 export function max_pool_s8_simd(input: usize, inH: i32, inW: i32, channels: i32, output: usize, outH: i32, outW: i32, filterH: i32, filterW: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, actMin: i32, actMax: i32): void {
@@ -11,13 +12,9 @@ export function max_pool_s8_simd(input: usize, inH: i32, inW: i32, channels: i32
   const rowStride = <usize>inW * <usize>channels;
   let out = output;
   for (let oy = 0; oy < outH; oy++) {
-    const originY = oy * strideH - padTop;
-    const y0 = max(0, originY);
-    const y1 = max(y0, min(inH, originY + filterH));
+    const y0 = windowStart(oy, strideH, padTop), y1 = windowEnd(oy, strideH, padTop, filterH, inH);
     for (let ox = 0; ox < outW; ox++) {
-      const originX = ox * strideW - padLeft;
-      const x0 = max(0, originX);
-      const x1 = max(x0, min(inW, originX + filterW));
+      const x0 = windowStart(ox, strideW, padLeft), x1 = windowEnd(ox, strideW, padLeft, filterW, inW);
       let c = 0;
       for (; c + 16 <= channels; c += 16) {
         let best = i8x16.splat(-128);

@@ -7,6 +7,8 @@
 // window with n taps receives outGrad / n (a window with no tap passes nothing back).
 // Summation order: output pixels row-major, then the window's taps row-major.
 
+import { windowEnd, windowStart } from '../../runtime/kernels/pool_window';
+
 export function avg_pool_backward_f32(outGrad: usize, outH: i32, outW: i32, channels: i32, inGrad: usize, inH: i32, inW: i32, filterH: i32, filterW: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32): void {
   memory.fill(inGrad, 0, <usize>(inH * inW * channels) << 2);
   avg_pool_backward_f32_acc(outGrad, outH, outW, channels, inGrad, inH, inW, filterH, filterW, strideH, strideW, padTop, padLeft);
@@ -16,13 +18,9 @@ export function avg_pool_backward_f32(outGrad: usize, outH: i32, outW: i32, chan
 export function avg_pool_backward_f32_acc(outGrad: usize, outH: i32, outW: i32, channels: i32, inGrad: usize, inH: i32, inW: i32, filterH: i32, filterW: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32): void {
   let dy = outGrad;
   for (let oy = 0; oy < outH; oy++) {
-    const originY = oy * strideH - padTop;
-    const y0 = max(0, originY);
-    const y1 = max(y0, min(inH, originY + filterH));
+    const y0 = windowStart(oy, strideH, padTop), y1 = windowEnd(oy, strideH, padTop, filterH, inH);
     for (let ox = 0; ox < outW; ox++) {
-      const originX = ox * strideW - padLeft;
-      const x0 = max(0, originX);
-      const x1 = max(x0, min(inW, originX + filterW));
+      const x0 = windowStart(ox, strideW, padLeft), x1 = windowEnd(ox, strideW, padLeft, filterW, inW);
       const taps = <f32>((y1 - y0) * (x1 - x0));
       for (let iy = y0; iy < y1; iy++) {
         for (let ix = x0; ix < x1; ix++) {

@@ -8,6 +8,8 @@
 // fp32 reference's rule). A window with no in-bounds tap passes nothing back. A fused clamp on
 // the output is handled by the ReLU mask, applied to outGrad before this kernel.
 
+import { windowEnd, windowStart } from '../../runtime/kernels/pool_window';
+
 export function max_pool_backward_f32(input: usize, inH: i32, inW: i32, channels: i32, outGrad: usize, outH: i32, outW: i32, inGrad: usize, filterH: i32, filterW: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32): void {
   memory.fill(inGrad, 0, <usize>(inH * inW * channels) << 2);
   max_pool_backward_f32_acc(input, inH, inW, channels, outGrad, outH, outW, inGrad, filterH, filterW, strideH, strideW, padTop, padLeft);
@@ -17,13 +19,9 @@ export function max_pool_backward_f32(input: usize, inH: i32, inW: i32, channels
 export function max_pool_backward_f32_acc(input: usize, inH: i32, inW: i32, channels: i32, outGrad: usize, outH: i32, outW: i32, inGrad: usize, filterH: i32, filterW: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32): void {
   let dy = outGrad;
   for (let oy = 0; oy < outH; oy++) {
-    const originY = oy * strideH - padTop;
-    const y0 = max(0, originY);
-    const y1 = max(y0, min(inH, originY + filterH));
+    const y0 = windowStart(oy, strideH, padTop), y1 = windowEnd(oy, strideH, padTop, filterH, inH);
     for (let ox = 0; ox < outW; ox++) {
-      const originX = ox * strideW - padLeft;
-      const x0 = max(0, originX);
-      const x1 = max(x0, min(inW, originX + filterW));
+      const x0 = windowStart(ox, strideW, padLeft), x1 = windowEnd(ox, strideW, padLeft, filterW, inW);
       if (y1 > y0 && x1 > x0) {
         for (let c = 0; c < channels; c++) {
           let best: i32 = -129;
