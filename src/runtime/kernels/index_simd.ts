@@ -5,6 +5,8 @@ export * from './conv1x1_s8';
 export * from './conv2d_s8';
 export * from './depthwise_conv2d_s8';
 export * from './dequantize_s8_f32';
+export * from './expand_depthwise_s8';
+export * from './expand_depthwise_s8_simd';
 export * from './fully_connected_s8';
 export * from './global_avg_pool_s8';
 export * from './max_pool_s8';
