@@ -19,17 +19,20 @@ import { sparseDeltasOffset, sparseGroupCount, sparseGroupSize, sparseValuesOffs
 // @ts-ignore: decorator
 @inline
 function channelTile(x0: usize, inStride: usize, inZp: i32, deltas: usize, values: usize, n: i32, g: usize, c: i32, y0: usize, outStride: usize, bias: usize, requant: usize, outZp: i32, actMin: i32, actMax: i32): void {
-  const x1 = x0 + inStride, x2 = x1 + inStride, x3 = x2 + inStride;
   let a0 = 0, a1 = 0, a2 = 0, a3 = 0, wsum = 0;
-  let ci: usize = 0;
-  for (let i = 0; i < n; i++) {
-    ci += <usize>load<u16>(deltas + (<usize>i << 1));
-    const w = <i32>load<i8>(values + <usize>i * g);
-    a0 += w * <i32>load<i8>(x0 + ci);
-    a1 += w * <i32>load<i8>(x1 + ci);
-    a2 += w * <i32>load<i8>(x2 + ci);
-    a3 += w * <i32>load<i8>(x3 + ci);
+  // p: row 0's input at the current index; rows 1..3 at p + inStride, + 2 inStride, + 3 inStride
+  let p = x0, d = deltas, v = values;
+  const end = deltas + (<usize>n << 1);
+  while (d < end) {
+    p += <usize>load<u16>(d);
+    const w = <i32>load<i8>(v);
+    a0 += w * <i32>load<i8>(p);
+    a1 += w * <i32>load<i8>(p + inStride);
+    a2 += w * <i32>load<i8>(p + 2 * inStride);
+    a3 += w * <i32>load<i8>(p + 3 * inStride);
     wsum += w;
+    d += 2;
+    v += g;
   }
   const zpTerm = inZp * wsum;
   store<i8>(y0, <i8>outputStageS8(a0 - zpTerm, c, bias, requant, outZp, actMin, actMax));

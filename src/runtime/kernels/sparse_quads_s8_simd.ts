@@ -23,11 +23,11 @@ import {
 // @ts-ignore: decorator
 @inline export const QUAD_ROWS: i32 = 4;
 
-/** (x[ia], x[ib]) as an i16 pair splatted over the 4 i32 lanes. */
+/** (*pa, *pb) as an i16 pair splatted over the 4 i32 lanes. */
 // @ts-ignore: decorator
 @inline
-function inputPair(x: usize, ia: usize, ib: usize): v128 {
-  return i32x4.splat((<i32>load<i8>(x + ia) & 0xffff) | (<i32>load<i8>(x + ib) << 16));
+function inputPair(pa: usize, pb: usize): v128 {
+  return i32x4.splat((<i32>load<i8>(pa) & 0xffff) | (<i32>load<i8>(pb) << 16));
 }
 
 // @ts-ignore: decorator
@@ -74,7 +74,7 @@ export function sparseBlockQuads(input: usize, rows: i32, inStride: usize, inZp:
 @inline
 function quads(input: usize, rows: i32, inStride: usize, deltas: usize, values: usize, n: i32, G: i32, c: i32, output: usize, outStride: usize, bias: usize, requant: usize, outZp: i32, actLo: v128, actHi: v128, zpLow: v128, zpHigh: v128, dataBound: i32, eLow: i32, eHigh: i32, fast: bool): void {
   const s = inStride;
-  const steps = (n + 1) >> 1, pairs = n >> 1;
+  const pairs = n >> 1, odd = (n & 1) != 0;
   // starting values: B = bias - inZp * sum(w), clamped for the fast path (see its header)
   const zero = i32x4.splat(0);
   const bLow = fast ? boundedBias(bias, requant, c, zpLow, dataBound) : i32x4.sub(bias != 0 ? v128.load(bias + (<usize>c << 2)) : zero, zpLow);
@@ -88,29 +88,34 @@ function quads(input: usize, rows: i32, inStride: usize, deltas: usize, values: 
   let r = 0;
   do {
     if (r > rows - QUAD_ROWS) r = rows - QUAD_ROWS;
-    const x0 = input + <usize>r * s, x1 = x0 + s, x2 = x1 + s, x3 = x2 + s;
+    const x0 = input + <usize>r * s;
     let a0 = bLow, a1 = bLow, a2 = bLow, a3 = bLow;
     let b0 = bHigh, b1 = bHigh, b2 = bHigh, b3 = bHigh;
-    let d = deltas, v = values, ci: usize = 0;
-    for (let i = 0; i < steps; i++) {
-      const ia = ci + <usize>load<u16>(d);
-      let ib = ia, wl: v128, wh = zero;
-      if (i < pairs) {
-        ib = ia + <usize>load<u16>(d, 2);
-        wl = weightPairsLow(v, G, false);
-        if (G == 8) wh = weightPairsHigh8(v, false);
-      } else { // ib == ia with weights 0
-        wl = weightPairsLow(v, G, true);
-        if (G == 8) wh = weightPairsHigh8(v, true);
-      }
-      ci = ib;
-      const u0 = inputPair(x0, ia, ib), u1 = inputPair(x1, ia, ib), u2 = inputPair(x2, ia, ib), u3 = inputPair(x3, ia, ib);
+    // p: row 0's input at the current group's index; rows 1..3 at p + s, p + 2s, p + 3s
+    let p = x0, d = deltas, v = values;
+    for (let i = 0; i < pairs; i++) {
+      const pa = p + <usize>load<u16>(d);
+      const pb = pa + <usize>load<u16>(d, 2);
+      p = pb;
+      const wl = weightPairsLow(v, G, false);
+      const u0 = inputPair(pa, pb), u1 = inputPair(pa + s, pb + s), u2 = inputPair(pa + 2 * s, pb + 2 * s), u3 = inputPair(pa + 3 * s, pb + 3 * s);
       a0 = mac(a0, u0, wl); a1 = mac(a1, u1, wl); a2 = mac(a2, u2, wl); a3 = mac(a3, u3, wl);
       if (G == 8) {
+        const wh = weightPairsHigh8(v, false);
         b0 = mac(b0, u0, wh); b1 = mac(b1, u1, wh); b2 = mac(b2, u2, wh); b3 = mac(b3, u3, wh);
       }
       d += 4;
       v += <usize>(2 * G);
+    }
+    if (odd) { // the lone last group, as a pair with itself and zero weights for the second
+      const pa = p + <usize>load<u16>(d);
+      const wl = weightPairsLow(v, G, true);
+      const u0 = inputPair(pa, pa), u1 = inputPair(pa + s, pa + s), u2 = inputPair(pa + 2 * s, pa + 2 * s), u3 = inputPair(pa + 3 * s, pa + 3 * s);
+      a0 = mac(a0, u0, wl); a1 = mac(a1, u1, wl); a2 = mac(a2, u2, wl); a3 = mac(a3, u3, wl);
+      if (G == 8) {
+        const wh = weightPairsHigh8(v, true);
+        b0 = mac(b0, u0, wh); b1 = mac(b1, u1, wh); b2 = mac(b2, u2, wh); b3 = mac(b3, u3, wh);
+      }
     }
     const y = output + <usize>r * outStride + <usize>c;
     if (fast) {
