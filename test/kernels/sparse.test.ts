@@ -163,3 +163,62 @@ for (const kernel of kernels) {
     }
   });
 }
+
+/**
+ * Exact group counts per block around the pair and quad boundaries of the SIMD loops (an odd
+ * count leaves a lone last group; 0 is an empty block; inC groups is a fully dense block), at
+ * row counts around the 4-row pass and the 8-pixel tiles; every block of a layer has its own
+ * count, so empty and full blocks sit next to partial ones.
+ */
+group('sparse kernels at exact group counts per block', () => {
+  const ROWS = [1, 3, 4, 5, 7, 8, 9, 12];
+  const COUNTS = [0, 1, 2, 3, 4, 5, 8, 9, 17];
+  const IN_C = 17;
+  function exactCase(seed: number, g: number, rows: number): SparseCase {
+    const rng = new Rng(seed);
+    const outC = g * COUNTS.length;
+    const w = randomWeights(rng, outC * IN_C);
+    COUNTS.forEach((n, b) => {
+      const kept = new Set(rng.shuffle(Array.from({ length: IN_C }, (_, i) => i)).slice(0, n));
+      for (let ci = 0; ci < IN_C; ci++) {
+        for (let j = 0; j < g; j++) {
+          const at = (b * g + j) * IN_C + ci;
+          if (!kept.has(ci)) w[at] = 0;
+          else if (j === 0 && w[at] === 0) w[at] = -1; // every kept group is nonzero
+        }
+      }
+    });
+    return {
+      seed, rows, inC: IN_C, outC, g, inZp: randomZeroPoint(rng), sparsity: -1, patterns: [],
+      x: randomActivations(rng, rows * IN_C), w, stage: randomStage(rng, outC, IN_C),
+    };
+  }
+  for (const kernel of ['conv1x1_s8', 'fully_connected_s8']) {
+    for (const v of variantsOf(`sparse_${kernel}`)) {
+      it(`${v.name} (${v.build}): g 1-8, blocks of ${COUNTS.join(', ')} groups, rows ${ROWS.join(', ')}`, () => {
+        const k = loadKernels(v.build);
+        const ws = new Workspace(k);
+        let checked = 0;
+        for (const g of GROUP_SIZES) {
+          for (const rows of ROWS) {
+            ws.reset();
+            const c = exactCase(0x5e0000 + g * 100 + rows, g, rows);
+            const blob = encodeGroupSparse(c.w, c.outC, c.inC, g);
+            expect(blockGroupCounts(c), describe(c)).toEqual(COUNTS);
+            const [bias, requant] = placeStage(ws, c.stage);
+            const n = rows * c.outC;
+            const yDense = placeOutput(ws, n), ySparse = placeOutput(ws, n);
+            const xPtr = ws.i8(c.x), wPtr = ws.i8(c.w), blobPtr = ws.i8(new Int8Array(blob.buffer));
+            const { outZp, actMin, actMax } = c.stage;
+            k[kernel](xPtr, rows, c.inC, c.inZp, wPtr, c.outC, bias, requant, yDense, outZp, actMin, actMax);
+            k[v.name](xPtr, rows, c.inC, c.inZp, blobPtr, c.outC, bias, requant, ySparse, outZp, actMin, actMax);
+            const bad = firstMismatch(readOutput(ws, yDense, n), readOutput(ws, ySparse, n));
+            if (bad) expect.fail(`${v.name} (${v.build}) case ${describe(c)}: ${bad}`);
+            checked++;
+          }
+        }
+        expect(checked).toBe(GROUP_SIZES.length * ROWS.length);
+      });
+    }
+  }
+});
