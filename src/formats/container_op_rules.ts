@@ -100,7 +100,8 @@ export const OP_RULES: Record<Op, OpRule> = {
   },
   [Op.AVG_POOL]: { inputs: [x8], output: DType.INT8, params: poolParams },
   [Op.MAX_POOL]: { inputs: [x8], output: DType.INT8, params: poolParams },
-  [Op.GLOBAL_AVG_POOL]: { inputs: [x8], output: DType.INT8, params: [UNUSED, UNUSED, UNUSED, UNUSED, UNUSED, UNUSED, ACT_MIN, ACT_MAX] },
+  // 0..5: the pool geometry slots, unused; 8, 9: requantization to the output's own scale (MEAN), multiplier 0 = same scale
+  [Op.GLOBAL_AVG_POOL]: { inputs: [x8], output: DType.INT8, params: [UNUSED, UNUSED, UNUSED, UNUSED, UNUSED, UNUSED, ACT_MIN, ACT_MAX, MULTIPLIER, SHIFT] },
   [Op.RESHAPE]: { inputs: [{ name: 'x', dtype: 0 }], output: 0, params: [], inPlace: [0] },
   [Op.SOFTMAX]: { inputs: [x8], output: DType.INT8, params: [Param.SOFTMAX_MULTIPLIER, Param.SOFTMAX_SHIFT, Param.DIFF_MIN] },
   [Op.QUANTIZE]: { inputs: [{ name: 'x', dtype: DType.FLOAT32 }], output: DType.INT8, params: [] },
@@ -279,6 +280,8 @@ export function checkOpShapes(v: OpView, bad: Fail): void {
         ? od[1] === 1 && od[2] === 1
         : spatialOk(xd[1], v.param(0), v.param(2), v.param(4), od[1]) && spatialOk(xd[2], v.param(1), v.param(3), v.param(5), od[2]);
       need(v.rank(v.output) === 4 && od[0] === xd[0] && od[3] === xd[3] && shapeOk, outAt, `output [${od}] does not follow from x [${xd}] and the pool params`);
+      if (v.op === Op.GLOBAL_AVG_POOL && v.param(8) !== 0) return; // requantizing (MEAN): the output has its own scale
+      if (v.op === Op.GLOBAL_AVG_POOL) need(v.param(9) === 0, v.record + 16 + 4 * 9, 'GLOBAL_AVG_POOL shift must be 0 when its multiplier is 0 (same-scale pooling)');
       need(v.scale(v.output) === v.scale(x) && v.zeroPoint(v.output) === v.zeroPoint(x), outAt, 'pool output must keep the input scale and zero point');
       return;
     }

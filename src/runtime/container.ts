@@ -60,7 +60,7 @@ const OP_TABLE = memory.data<u8>([
   2, 1, 0, 0, 1, 1, 0, 0, 3, 0, 0, 0, 6, 7, 8, 7, 8, 7, 8, 3, 4, 0, 0, 0, // ADD
   1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 5, 5, 1, 1, 2, 2, 3, 4, 0, 0, 0, 0, // AVG_POOL
   1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 5, 5, 1, 1, 2, 2, 3, 4, 0, 0, 0, 0, // MAX_POOL
-  1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 4, 0, 0, 0, 0, // GLOBAL_AVG_POOL
+  1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 4, 7, 8, 0, 0, // GLOBAL_AVG_POOL
   1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // RESHAPE
   1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9, 10, 11, 0, 0, 0, 0, 0, 0, 0, 0, 0, // SOFTMAX
   1, 1, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // QUANTIZE
@@ -525,6 +525,8 @@ function checkOpShapes(code: u32, o: u32): Status {
         : spatialOk(dim(x, 1), <u32>i32At(param), i32At(param + 8), i32At(param + 16), dim(out, 1))
           && spatialOk(dim(x, 2), <u32>i32At(param + 4), i32At(param + 12), i32At(param + 20), dim(out, 2));
       if (rankOf(out) != 4 || dim(out, 0) != dim(x, 0) || dim(out, 3) != dim(x, 3) || !shapeOk) return fail(Status.BAD_OP, outAt);
+      if (code == Op.GLOBAL_AVG_POOL && i32At(param + 32) != 0) break; // requantizing (MEAN): the output has its own scale
+      if (code == Op.GLOBAL_AVG_POOL && i32At(param + 36) != 0) return fail(Status.BAD_OP, param + 36); // same scale: shift 0
       if (!sameQuant(out, x)) return fail(Status.BAD_OP, outAt);
       break;
     }

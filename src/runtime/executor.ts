@@ -279,10 +279,11 @@ export function dispatch(k: u32): Status {
       break;
     }
     case Op.GLOBAL_AVG_POOL: {
+      const multiplier = opParam(k, 8), shift = opParam(k, 9); // multiplier 0: output keeps the input's scale
       for (let i = 0; i < n; i++) {
         const xi = xp + <usize>i * xStep, oi = op + <usize>i * <usize>c;
-        if (ASC_FEATURE_SIMD) global_avg_pool_s8_simd(xi, h, wd, c, oi, p6, p7);
-        else global_avg_pool_s8(xi, h, wd, c, oi, p6, p7);
+        if (ASC_FEATURE_SIMD) global_avg_pool_s8_simd(xi, h, wd, c, oi, p6, p7, xZp, oZp, multiplier, shift);
+        else global_avg_pool_s8(xi, h, wd, c, oi, p6, p7, xZp, oZp, multiplier, shift);
       }
       break;
     }

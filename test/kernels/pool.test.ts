@@ -1,9 +1,10 @@
-// int8 AVG_POOL, MAX_POOL and GLOBAL_AVG_POOL kernels (scalar in both builds, SIMD) against
-// the TFLM-spec oracles, over seeded random shapes and the tile edges of the SIMD kernels.
+// int8 AVG_POOL and MAX_POOL kernels (scalar in both builds, SIMD) against the TFLM-spec
+// oracles (GLOBAL_AVG_POOL: global_avg_pool.test.ts), over seeded random shapes and the tile
+// edges of the SIMD kernels.
 import { describe, expect, it } from 'vitest';
 import { Workspace, loadKernels, type KernelBuild } from '../helpers/kernels.js';
 import { Rng } from '../helpers/rng.js';
-import { avgPoolOracle, globalAvgPoolOracle, maxPoolOracle, poolGeometry, type PoolGeometry } from '../oracle/pool.js';
+import { avgPoolOracle, maxPoolOracle, poolGeometry, type PoolGeometry } from '../oracle/pool.js';
 import { firstMismatch } from '../oracle/compare.js';
 
 const EDGE_CHANNELS = [1, 3, 7, 8, 9, 15, 16, 17, 33];
@@ -18,7 +19,6 @@ const WINDOWED: [KernelBuild, string, Oracle][] = [
   ['simd', 'max_pool_s8', maxPoolOracle],
   ['simd', 'max_pool_s8_simd', maxPoolOracle],
 ];
-const GLOBAL: [KernelBuild, string][] = [['mvp', 'global_avg_pool_s8'], ['simd', 'global_avg_pool_s8'], ['simd', 'global_avg_pool_s8_simd']];
 
 function randomActivation(rng: Rng): [number, number] {
   switch (rng.int(0, 3)) {
@@ -82,46 +82,5 @@ describe.each(WINDOWED)('%s %s', (build, fn, oracle) => {
         expect(diff, diff).toBe('');
       }
     }
-  });
-});
-
-describe.each(GLOBAL)('%s %s', (build, fn) => {
-  const ws = new Workspace(loadKernels(build), 1 << 20);
-  const run = (input: Int8Array, inH: number, inW: number, channels: number, actMin: number, actMax: number) => {
-    ws.reset();
-    const pin = ws.i8(input), pout = ws.alloc(channels);
-    ws.k[fn](pin, inH, inW, channels, pout, actMin, actMax);
-    return ws.readI8(pout, channels);
-  };
-
-  it(`matches the oracle on ${CASES} seeded random shapes`, () => {
-    const rng = new Rng(0x6a9);
-    for (let t = 0; t < CASES; t++) {
-      const channels = rng.next() < 0.6 ? rng.pick(EDGE_CHANNELS) : rng.int(1, 48);
-      const inH = rng.int(1, 9), inW = rng.int(1, 9);
-      const [actMin, actMax] = randomActivation(rng);
-      const input = rng.int8Array(inH * inW * channels);
-      const c = { inH, inW, channels, actMin, actMax, input: [...input] };
-      const diff = firstMismatch(`${fn} case ${t}`, run(input, inH, inW, channels, actMin, actMax), globalAvgPoolOracle(input, inH, inW, channels, actMin, actMax), c);
-      expect(diff, diff).toBe('');
-    }
-  });
-
-  it('is exact past the int16 run length (40x40 pixels of -128 / 127 with ties)', () => {
-    const rng = new Rng(3);
-    for (const fill of [-128, 127, 0]) {
-      const inH = 40, inW = 40, channels = 33;
-      const input = fill === 0 ? rng.int8Array(inH * inW * channels) : new Int8Array(inH * inW * channels).fill(fill);
-      const diff = firstMismatch(fn, run(input, inH, inW, channels, -128, 127), globalAvgPoolOracle(input, inH, inW, channels, -128, 127), { fill });
-      expect(diff, diff).toBe('');
-    }
-  });
-
-  it('rounds ties away from zero: averages of +-0.5 and +-1.5', () => {
-    // 2 pixels, channel c holds (x, y): exact averages chosen by hand
-    const pairs = [[0, 1], [0, -1], [1, 2], [-1, -2], [127, 126], [-128, -127]];
-    const input = new Int8Array(2 * pairs.length);
-    pairs.forEach(([x, y], c) => { input[c] = x; input[pairs.length + c] = y; });
-    expect([...run(input, 1, 2, pairs.length, -128, 127)]).toEqual([1, -1, 2, -2, 127, -128]);
   });
 });
