@@ -237,6 +237,18 @@ function lowerPool(ctx: OpContext, code: Op.AVG_POOL | Op.MAX_POOL): LoweredOp {
   return { code, inputs: [x.name], output: out.name, params: [fH, fW, sH, sW, rows.pad, cols.pad, actMin, actMax] };
 }
 
+/**
+ * GLOBAL_AVG_POOL params 8, 9: [0, 0] when the output keeps the input's scale and zero point
+ * (TFLite AVERAGE_POOL_2D semantics), else TFLM MEAN's (multiplier, shift) of s_in / s_out.
+ */
+function globalPoolRequant(ctx: OpContext, x: Draft, out: Draft): [number, number] {
+  if (f32eq(x.scale, out.scale) && x.zeroPoint === out.zeroPoint) return [0, 0];
+  const real = Math.fround(x.scale) / Math.fround(out.scale); // TFLM: double(input scale) / double(output scale)
+  const { multiplier, shift } = ctx.guard(() => quantizeMultiplier(real));
+  if (multiplier === 0 || shift > 30) ctx.formatError(`s_in / s_out = ${real} of the global average pool is out of the requantizable range [2^-32, 2^30)`);
+  return [multiplier, shift];
+}
+
 export const LOWERINGS: Record<OpName, (ctx: OpContext) => LoweredOp> = {
   conv2d: (ctx) => lowerConvLike(ctx, 'conv2d'),
   depthwise_conv2d: (ctx) => lowerConvLike(ctx, 'depthwise_conv2d'),
@@ -248,9 +260,8 @@ export const LOWERINGS: Record<OpName, (ctx: OpContext) => LoweredOp> = {
     const x = ctx.arg(0, 'input', DType.INT8, 4);
     if (x.shape[0] !== 1) ctx.shapeError(`input '${x.name}' has batch ${x.shape[0]}; only batch 1 [1,H,W,C] is supported`);
     const out = ctx.output(DType.INT8, [1, 1, 1, x.shape[3]]);
-    ctx.sameQuant(x, out, 'the global average pool does not rescale');
     const [actMin, actMax] = ctx.guard(() => ctx.actRange(out));
-    return { code: Op.GLOBAL_AVG_POOL, inputs: [x.name], output: out.name, params: [0, 0, 0, 0, 0, 0, actMin, actMax] };
+    return { code: Op.GLOBAL_AVG_POOL, inputs: [x.name], output: out.name, params: [0, 0, 0, 0, 0, 0, actMin, actMax, ...globalPoolRequant(ctx, x, out)] };
   },
   add: (ctx) => {
     ctx.inputCount(2, 2);

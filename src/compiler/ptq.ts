@@ -10,8 +10,11 @@
 //   clamped to [-128, 127]. A range of width 0 (a dead tensor) is taken as [0, 1].
 // - A standalone relu/relu6 whose producer is a conv/depthwise/fc/add with no activation
 //   and no other consumer is fused into it; the fused output's range starts at 0.
-// - Pools, global average pool and reshape keep their input's quant params (TFLite requires
-//   it for pools); softmax outputs scale 1/256, zeroPoint -128.
+// - Pools and reshape keep their input's quant params (TFLite requires it for pools). The
+//   global average pool gets its own calibrated range and requantizes to it (TFLM's int8 MEAN):
+//   its outputs are averages, far smaller than the per-pixel peaks that set the input's grid.
+//   `globalAvgPool: 'keep-scale'` keeps the input's params instead (TFLite AVERAGE_POOL_2D).
+//   Softmax outputs scale 1/256, zeroPoint -128.
 // - The float32 graph input is followed by a `quantize` op, and the graph output is
 //   `dequantize`d back to float32 (logits, or probabilities with a softmax).
 // Rounding is half away from zero, as TFLite's std::round. Tensor shapes have batch 1.
@@ -32,6 +35,12 @@ export interface PtqOptions {
    * Default 99.99.
    */
   percentile?: number;
+  /**
+   * 'requantize' (default): the global average pool's output has its own calibrated range and
+   * the op requantizes to it (TFLM MEAN). 'keep-scale': it keeps its input's params (TFLite
+   * AVERAGE_POOL_2D over the whole image).
+   */
+  globalAvgPool?: 'requantize' | 'keep-scale';
 }
 
 export interface Range { min: number; max: number }
@@ -160,7 +169,7 @@ export function quantizeGraph(graph: Graph, calibration: Float32Array, options: 
       continue;
     }
     const ins = node.inputs.map((name) => tensorOf.get(name)!);
-    const out: QTensor = { name: node.name, shape: batched(node.shape), dtype: 'int8', quant: outputQuant(node, ins[0], ranges, fused) };
+    const out: QTensor = { name: node.name, shape: batched(node.shape), dtype: 'int8', quant: outputQuant(node, ins[0], ranges, fused, options) };
     tensors.push(out);
     tensorOf.set(node.name, out);
     ops.push(emitOp(node, ins, out, tensors, fused.activation.get(node.name) ?? 'none'));
@@ -208,9 +217,11 @@ function fuseActivations(graph: Graph, index: Map<string, number>): Fusion {
   return fusion;
 }
 
-function outputQuant(node: Node, input: QTensor, ranges: Map<string, Range>, fusion: Fusion): QuantParams {
+function outputQuant(node: Node, input: QTensor, ranges: Map<string, Range>, fusion: Fusion, options: PtqOptions): QuantParams {
   switch (node.kind) {
-    case 'avg_pool': case 'max_pool': case 'global_avg_pool': case 'reshape':
+    case 'global_avg_pool':
+      return options.globalAvgPool === 'keep-scale' ? input.quant! : activationQuant(ranges.get(node.name)!);
+    case 'avg_pool': case 'max_pool': case 'reshape':
       return input.quant!;
     case 'softmax':
       return SOFTMAX_QUANT;

@@ -8,8 +8,9 @@
 //   weights. A pruned weight (+0) stays +0. Biases stay float: the device stores them as int32
 //   at scale s_in * s_w, far finer than the weights' grid.
 // - Activations (fakeQuantForward): every node output rounded to the per-tensor asymmetric
-//   int8 grid PTQ gives it (activationGrids: calibrated ranges, fused ReLU from 0, pools and
-//   reshape on their input's grid), saturating at the grid's ends.
+//   int8 grid PTQ gives it (activationGrids: calibrated ranges, fused ReLU from 0, windowed
+//   pools and reshape on their input's grid, the global average pool on its own), saturating
+//   at the grid's ends.
 
 import type { QuantParams } from '../../formats/qmodel.js';
 import type { ForwardPass } from '../engine.js';
@@ -70,7 +71,7 @@ export function activationGrids(graph: Graph, calibration: Float32Array, percent
   for (const node of graph.nodes) {
     const r = ranges.get(node.name)!;
     const own = 'activation' in node && node.activation !== 'none' ? { min: 0, max: r.max } : r;
-    const inherits = node.kind === 'avg_pool' || node.kind === 'max_pool' || node.kind === 'global_avg_pool' || node.kind === 'reshape';
+    const inherits = node.kind === 'avg_pool' || node.kind === 'max_pool' || node.kind === 'reshape';
     grids.set(node.name, inherits ? grids.get(node.inputs[0])! : activationQuant(own));
   }
   return grids;
