@@ -48,6 +48,8 @@ const KIND: Record<Op, WorkKind> = {
   [Op.RELU_MASK]: 'add', [Op.APPLY_MASK]: 'add', [Op.SOFTMAX_CE_LOSS]: 'softmax', [Op.SOFTMAX_CE_GRAD]: 'softmax',
   [Op.GLOBAL_AVG_POOL_BACKWARD]: 'add', [Op.BIAS_UPDATE]: 'add', [Op.MSE_LOSS]: 'add', [Op.MSE_GRAD]: 'add',
   [Op.AVG_POOL_BACKWARD]: 'pool', [Op.MAX_POOL_BACKWARD]: 'pool', [Op.GRADIENT_ADD]: 'add',
+  // the fused pair, priced as pointwise (the expand's MACs dominate at MobileNetV2's widths)
+  [Op.EXPAND_DEPTHWISE]: 'pointwise',
 };
 
 const count = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
@@ -99,6 +101,9 @@ export function opWork(container: ContainerModel): OpWork[] {
         macs = (count(container.tensors[r.inputs[1]].shape) / outC) * selected * perChannel;
         break;
       }
+      case Op.EXPAND_DEPTHWISE: // every pixel of x expanded to Ce channels (scratch [1,R,W,Ce]), then kH*kW products per output
+        macs = count(x) * container.tensors[r.scratch].shape[3] + outputs * r.params[6] * r.params[7];
+        break;
       case Op.AVG_POOL_BACKWARD: case Op.MAX_POOL_BACKWARD:
         elements = firstInput * r.params[0] * r.params[1];
         break;

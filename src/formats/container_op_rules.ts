@@ -129,6 +129,8 @@ export const OP_RULES: Record<Op, OpRule> = {
   [Op.AVG_POOL_BACKWARD]: { inputs: [g32, accSlot], output: DType.FLOAT32, params: poolBackwardParams, inPlace: [1] },
   [Op.MAX_POOL_BACKWARD]: { inputs: [g32, x8, accSlot], output: DType.FLOAT32, params: poolBackwardParams, inPlace: [2] },
   [Op.GRADIENT_ADD]: { inputs: [{ name: 'g', dtype: DType.FLOAT32 }, accSlot], output: DType.FLOAT32, params: [], inPlace: [0, 1] },
+  // w, b, rq: the pair's constants concatenated, the expand's first; 6, 7: depthwise window; 8, 9: the expand's clamp
+  [Op.EXPAND_DEPTHWISE]: { inputs: convInputs, output: DType.INT8, params: [...convParams, FILTER, FILTER, ACT_MIN, ACT_MAX] },
 };
 
 /** Read access to one op record and the tensors it names (all indices already checked). */
@@ -301,9 +303,37 @@ export function checkOpShapes(v: OpView, bad: Fail): void {
       need(v.scale(x) > 0, slot(0), 'DEQUANTIZE input needs a scale > 0');
       need(v.rank(v.output) === v.rank(x) && eq(od, xd), outAt, 'output must have the shape of x');
       return;
+    case Op.EXPAND_DEPTHWISE:
+      checkExpandDepthwise(v, need, slot, outAt, bad);
+      return;
     default:
       checkTrainOpShapes(v, need, slot, outAt);
   }
+}
+
+/**
+ * EXPAND_DEPTHWISE: x [N,H,W,Ci]; the scratch field names the row buffer INT8 [1,R,W,Ce]
+ * (scale and zero point of the expanded tensor, min(kH, H) <= R <= H); w holds Ce*Ci expand
+ * weights then kH*kW*Ce depthwise weights; b (optional) 2*Ce biases; rq 2*Ce rows.
+ */
+function checkExpandDepthwise(v: OpView, need: Need, slot: (s: number) => number, outAt: number, bad: Fail): void {
+  const [x, w, b, rq] = v.ids;
+  const xd = v.dims(x), od = v.dims(v.output);
+  const [sH, sW, pT, pL] = [v.param(0), v.param(1), v.param(2), v.param(3)];
+  const [kH, kW] = [v.param(6), v.param(7)];
+  need(v.rank(x) === 4, slot(0), `x must be rank 4 [N,H,W,C], is rank ${v.rank(x)}`);
+  need(v.scratch !== 0xffff, v.record + 14, 'EXPAND_DEPTHWISE needs its row buffer in the scratch field');
+  const rd = v.dims(v.scratch);
+  const minRows = Math.min(kH, xd[1]);
+  need(v.dtype(v.scratch) === DType.INT8 && v.rank(v.scratch) === 4 && rd[0] === 1 && rd[2] === xd[2] && rd[1] >= minRows && rd[1] <= xd[1] && v.scale(v.scratch) > 0,
+    v.record + 14, `row buffer [${rd}] must be INT8 [1,R,${xd[2]},Ce] with ${minRows} <= R <= ${xd[1]} and a scale > 0`);
+  const ce = rd[3];
+  need(v.rank(w) === 1 && v.dims(w)[0] === ce * xd[3] + kH * kW * ce, slot(1), `w [${v.dims(w)}] must be [${ce * xd[3] + kH * kW * ce}] (${ce}x${xd[3]} expand, then ${kH}x${kW}x${ce} depthwise)`);
+  if (b !== 0xffff) need(v.rank(b) === 1 && v.dims(b)[0] === 2 * ce, slot(2), `b must be [${2 * ce}] (expand, then depthwise)`);
+  need(v.rank(rq) === 2 && v.dims(rq)[0] === 2 * ce && v.dims(rq)[1] === 2, slot(3), `rq must be [${2 * ce},2] (expand, then depthwise)`);
+  need(v.rank(v.output) === 4 && od[0] === xd[0] && od[3] === ce && spatialOk(xd[1], kH, sH, pT, od[1]) && spatialOk(xd[2], kW, sW, pL, od[2]),
+    outAt, `output [${od}] does not follow from x [${xd}], ${ce} expanded channels, window ${kH}x${kW}, stride ${sH}x${sW}, pad ${pT},${pL}`);
+  checkRequantTable(v, rq, 2 * ce, bad);
 }
 
 type Need = (cond: boolean, at: number, msg: string) => void;

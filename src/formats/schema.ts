@@ -115,8 +115,13 @@ export enum Op {
   MAX_POOL_BACKWARD = 30,
   /** A copy of an f32 gradient, or its sum with another (ADD's backward, gradients of tensors with several consumers). */
   GRADIENT_ADD = 31,
+  /**
+   * A 1x1 convolution (expand) streamed row by row into a depthwise convolution: the expanded
+   * tensor never exists whole, only a window of its rows in the op's scratch tensor.
+   */
+  EXPAND_DEPTHWISE = 32,
 }
-export const OP_COUNT = 32;
+export const OP_COUNT = 33;
 
 /** Device status codes. 0 is success; every failure has its own code. */
 export enum Status {

@@ -84,6 +84,7 @@ const OP_TABLE = memory.data<u8>([
   2, 3, 2, 0, 3, 3, 0, 0, 2, 0, 0, 0, 5, 5, 1, 1, 2, 2, 0, 0, 0, 0, 0, 0, // AVG_POOL_BACKWARD
   3, 3, 4, 0, 3, 1, 3, 0, 4, 0, 0, 0, 5, 5, 1, 1, 2, 2, 0, 0, 0, 0, 0, 0, // MAX_POOL_BACKWARD
   2, 3, 2, 0, 3, 3, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // GRADIENT_ADD
+  4, 1, 4, 8, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 2, 2, 3, 4, 5, 5, 3, 4, 0, 0, // EXPAND_DEPTHWISE
 ]);
 
 // ---------------------------------------------------------------------------------------
@@ -550,9 +551,30 @@ function checkOpShapes(code: u32, o: u32): Status {
       if (!sameShape(out, x)) return fail(Status.BAD_OP, outAt);
       break;
     }
+    case Op.EXPAND_DEPTHWISE: return checkExpandDepthwise(o);
     default: return checkTrainOpShapes(code, o);
   }
   return Status.OK;
+}
+
+/** The host's checkExpandDepthwise: row buffer (scratch), concatenated constants, output, both rq tables. */
+function checkExpandDepthwise(o: u32): Status {
+  const x = u16At(o + 4), w = u16At(o + 6), b = u16At(o + 8), rq = u16At(o + 10), out = u16At(o + 12), ring = u16At(o + 14);
+  const param = o + 16;
+  const kH = <u32>i32At(param + 24), kW = <u32>i32At(param + 28); // FILTER params: 1..255
+  if (rankOf(x) != 4) return fail(Status.BAD_OP, o + 4);
+  if (ring == NO_TENSOR) return fail(Status.BAD_OP, o + 14);
+  const minRows = min<u32>(kH, dim(x, 1));
+  if (u8At(tensorAt(ring)) != DType.INT8 || rankOf(ring) != 4 || dim(ring, 0) != 1 || dim(ring, 2) != dim(x, 2)
+    || dim(ring, 1) < minRows || dim(ring, 1) > dim(x, 1) || !(scaleOf(ring) > 0)) return fail(Status.BAD_OP, o + 14);
+  const ce = dim(ring, 3);
+  if (rankOf(w) != 1 || <u64>dim(w, 0) != <u64>ce * dim(x, 3) + <u64>kH * kW * ce) return fail(Status.BAD_OP, o + 6);
+  if (b != NO_TENSOR && (rankOf(b) != 1 || <u64>dim(b, 0) != 2 * <u64>ce)) return fail(Status.BAD_OP, o + 8);
+  if (rankOf(rq) != 2 || <u64>dim(rq, 0) != 2 * <u64>ce || dim(rq, 1) != 2) return fail(Status.BAD_OP, o + 10);
+  if (rankOf(out) != 4 || dim(out, 0) != dim(x, 0) || dim(out, 3) != ce
+    || !spatialOk(dim(x, 1), kH, i32At(param), i32At(param + 8), dim(out, 1))
+    || !spatialOk(dim(x, 2), kW, i32At(param + 4), i32At(param + 12), dim(out, 2))) return fail(Status.BAD_OP, o + 12);
+  return checkRequantTable(rq, 2 * ce);
 }
 
 /** Last dim of a tensor. */

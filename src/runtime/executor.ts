@@ -27,6 +27,8 @@ import { conv2d_s8_simd } from './kernels/conv2d_s8_simd';
 import { depthwise_conv2d_s8 } from './kernels/depthwise_conv2d_s8';
 import { depthwise_conv2d_s8_simd } from './kernels/depthwise_conv2d_s8_simd';
 import { dequantize_s8_f32 } from './kernels/dequantize_s8_f32';
+import { expand_depthwise_s8 } from './kernels/expand_depthwise_s8';
+import { expand_depthwise_s8_simd } from './kernels/expand_depthwise_s8_simd';
 import { fully_connected_s8 } from './kernels/fully_connected_s8';
 import { fully_connected_s8_simd } from './kernels/fully_connected_s8_simd';
 import { global_avg_pool_s8 } from './kernels/global_avg_pool_s8';
@@ -203,7 +205,7 @@ export function ptr(t: u32): usize {
 /** Runs inference op k; BAD_OP for an op this executor does not run (train-step ops). */
 export function dispatch(k: u32): Status {
   const code = opCode(k);
-  if (code >= <u32>Op.RELU_MASK) return Status.BAD_OP; // before reading an output it may not have
+  if (code >= <u32>Op.RELU_MASK && code != Op.EXPAND_DEPTHWISE) return Status.BAD_OP; // before reading an output it may not have
   const x = opInput(k, 0), w = opInput(k, 1), b = opInput(k, 2), rq = opInput(k, 3), out = opOutput(k);
   const xp = ptr(x), wp = ptr(w), bp = ptr(b), rqp = ptr(rq), op = ptr(out);
   const n = tensorDim(x, 0), h = tensorDim(x, 1), wd = tensorDim(x, 2), c = tensorDim(x, 3);
@@ -236,6 +238,18 @@ export function dispatch(k: u32): Status {
         const xi = xp + <usize>i * xStep, oi = op + <usize>i * oStep;
         if (ASC_FEATURE_SIMD) conv1x1_s8_simd(xi, h * wd, c, xZp, wp, oc, bp, rqp, oi, oZp, p4, p5);
         else conv1x1_s8(xi, h * wd, c, xZp, wp, oc, bp, rqp, oi, oZp, p4, p5);
+      }
+      break;
+    }
+    case Op.EXPAND_DEPTHWISE: {
+      // w, b, rq hold the expand's constants, then the depthwise's; the scratch tensor is the ring of expanded rows
+      const ring = opScratch(k), ce = oc, ringZp = tensorZeroPoint(ring), ringRows = tensorDim(ring, 1);
+      const dwp = wp + <usize>(ce * c), dbp = bp == 0 ? 0 : bp + <usize>(4 * ce), drq = rqp + <usize>(8 * ce);
+      const kh = p6, kw = p7, eMin = opParam(k, 8), eMax = opParam(k, 9);
+      for (let i = 0; i < n; i++) {
+        const xi = xp + <usize>i * xStep, oi = op + <usize>i * oStep;
+        if (ASC_FEATURE_SIMD) expand_depthwise_s8_simd(xi, h, wd, c, xZp, wp, ce, bp, rqp, ringZp, eMin, eMax, ptr(ring), ringRows, dwp, kh, kw, dbp, drq, oi, oh, ow, oZp, p0, p1, p2, p3, p4, p5);
+        else expand_depthwise_s8(xi, h, wd, c, xZp, wp, ce, bp, rqp, ringZp, eMin, eMax, ptr(ring), ringRows, dwp, kh, kw, dbp, drq, oi, oh, ow, oZp, p0, p1, p2, p3, p4, p5);
       }
       break;
     }

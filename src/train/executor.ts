@@ -61,7 +61,8 @@ export function run(): i32 {
   const steps = opCountOf();
   for (let k: u32 = 0; k < steps; k++) {
     const alias = stepBegin(k);
-    const status = opCode(k) >= <u32>Op.RELU_MASK ? dispatchTrain(k) : dispatch(k);
+    const code = opCode(k);
+    const status = code >= <u32>Op.RELU_MASK && code != Op.EXPAND_DEPTHWISE ? dispatchTrain(k) : dispatch(k);
     if (status != Status.OK) {
       setRunErrorOp(k);
       return status;
