@@ -20,6 +20,7 @@ import { naiveArenaBytes, planArena, roundUp, type ArenaPlan, type OpUsage, type
 import { opWork, estimateLatency, type LatencyEstimate, type OpWork } from './latency.js';
 import { checkBudget } from './budget.js';
 import { applySparseLayouts, type SparseDecision, type SparseMode, type TargetBuild } from './lower_sparse.js';
+import { fusablePairs, fusePairs, hasScratch, type FuseMode } from './lower_fuse.js';
 import { flashBudget, sramBudget, type DeviceProfile } from './devices.js';
 
 export interface LowerOptions {
@@ -34,6 +35,22 @@ export interface LowerOptions {
   sparse?: SparseMode;
   /** The executor build the sparse choice is priced for; default `mvp`, the microcontroller build. */
   build?: TargetBuild;
+  /**
+   * Expand -> depthwise pairs streamed as one EXPAND_DEPTHWISE op (lower_fuse.ts): `auto`
+   * (default) when the unfused plan does not fit the device, `always`, `never`, or `{ only }`.
+   */
+  fuse?: FuseMode;
+}
+
+/** An expand -> depthwise pair streamed as one EXPAND_DEPTHWISE op. */
+export interface FusedPair {
+  /** The expanded tensor (the CONV1X1's output, no longer in the container). */
+  expanded: string;
+  /** The depthwise output, written by the fused op. */
+  output: string;
+  /** Bytes of the expanded tensor, and of the ring of rows that replaces it. */
+  expandedBytes: number;
+  ringBytes: number;
 }
 
 export interface OpReport extends OpWork {
@@ -100,6 +117,8 @@ export interface LoweringReport {
   sparse: SparseDecision[];
   /** Flash the sparse encodings save over the dense filters they replace. */
   sparseSavedBytes: number;
+  /** Expand -> depthwise pairs streamed row by row (EXPAND_DEPTHWISE). */
+  fused: FusedPair[];
 }
 
 const INT_RANGE: Partial<Record<DType, [number, number]>> = {
@@ -130,22 +149,20 @@ export function lowerModel(model: QModel, options: LowerOptions = {}): { contain
   const lowered = model.ops.map((q, i) => schedule.lowerOp(q, i));
   schedule.checkGraphIo();
   const sparse = applySparseLayouts(lowered, drafts, options.build ?? 'mvp', options.sparse ?? 'auto');
-
-  // Tensor indices: used QModel tensors first, then derived constants.
-  const order = [...drafts.values()].filter((d) => d.used);
-  const index = new Map(order.map((d, i) => [d.name, i]));
-  const unusedTensors = (model.tensors ?? []).filter((t) => !drafts.get(t.name)!.used).map((t) => t.name);
+  const unfused = layout(drafts, lowered, lowered.map((_, k) => k), model);
+  const { order, index, plan, sources, fused, scheduled } = chooseFusion(unfused, drafts, model, options);
+  const unusedTensors = (model.tensors ?? []).filter((t) => !drafts.get(t.name)!.used && !fused.some((f) => f.expanded === t.name)).map((t) => t.name);
 
   const { data, offsets: dataOffsets } = packData(order);
-  const plan = planBuffers(order, index, lowered, model);
   const tensors: TensorRecord[] = order.map((d, i) => tensorRecord(d, i, dataOffsets, plan, index));
-  const ops: OpRecord[] = lowered.map((l) => ({
+  const ops: OpRecord[] = scheduled.map((l) => ({
     op: l.code,
     inputs: l.inputs.map((n) => (n === undefined ? NO_TENSOR : index.get(n)!)),
     output: index.get(l.output)!,
-    scratch: NO_TENSOR,
+    scratch: hasScratch(l) ? index.get(l.scratch)! : NO_TENSOR,
     params: [...l.params, ...new Array(OP_PARAM_COUNT - l.params.length).fill(0)],
   }));
+  for (const l of scheduled) if (hasScratch(l)) tensors[index.get(l.scratch)!].category = Category.SCRATCH;
   const modelName = model.name ?? 'model';
   const container: ContainerModel = {
     tensors,
@@ -156,13 +173,47 @@ export function lowerModel(model: QModel, options: LowerOptions = {}): { contain
     meta: { producer: 'sparrow', model: modelName, arenaBytes: plan.arenaBytes, arenaPeaks: plan.categoryPeaks, opOptions: model.ops.map(sourceOptions) },
   };
 
-  const report = buildReport(modelName, container, order, lowered, model, plan, unusedTensors, sparse);
+  const report = buildReport(modelName, container, order, scheduled, sources, model, plan, unusedTensors, sparse, fused);
   if (options.device) {
     const device = options.device;
     report.device = { name: device.name, sramBudget: sramBudget(device), flashBudget: flashBudget(device), latency: estimateLatency(report, device) };
     if (options.checkBudget ?? true) checkBudget(report, device, `model ${modelName}`);
   }
   return { container, report };
+}
+
+interface Layout {
+  /** The schedule and, per op, the QModel op it comes from. */
+  scheduled: LoweredOp[];
+  sources: number[];
+  /** Used tensors in container order, their indices, the arena plan. */
+  order: Draft[];
+  index: Map<string, number>;
+  plan: ArenaPlan;
+}
+
+/** Tensor indices (used QModel tensors first, then derived constants) and the plan of one schedule. */
+function layout(drafts: Map<string, Draft>, scheduled: LoweredOp[], sources: number[], model: QModel): Layout {
+  const order = [...drafts.values()].filter((d) => d.used);
+  const index = new Map(order.map((d, i) => [d.name, i]));
+  return { scheduled, sources, order, index, plan: planBuffers(order, index, scheduled, sources, model) };
+}
+
+/** Applies options.fuse to the unfused layout (lower_fuse.ts); `fused` lists the pairs streamed. */
+function chooseFusion(unfused: Layout, drafts: Map<string, Draft>, model: QModel, options: LowerOptions): Layout & { fused: FusedPair[] } {
+  const mode = options.fuse ?? 'auto';
+  let pairs = fusablePairs(unfused.scheduled, model.outputs);
+  if (mode === 'never') pairs = [];
+  else if (mode === 'auto') pairs = options.device && unfused.plan.arenaBytes > sramBudget(options.device) ? pairs : [];
+  else if (mode !== 'always') pairs = pairs.filter((k) => mode.only.includes(unfused.scheduled[k].output));
+  if (pairs.length === 0) return { ...unfused, fused: [] };
+  const fused: FusedPair[] = pairs.map((k) => {
+    const e = unfused.scheduled[k];
+    return { expanded: e.output, output: unfused.scheduled[k + 1].output, expandedBytes: count(drafts.get(e.output)!.shape), ringBytes: 0 };
+  });
+  const { lowered, sources } = fusePairs(unfused.scheduled, drafts, pairs);
+  for (const [i, l] of lowered.filter(hasScratch).entries()) fused[i].ringBytes = count(drafts.get(l.scratch)!.shape);
+  return { ...layout(drafts, lowered, sources, model), fused };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -254,16 +305,26 @@ function tensorRecord(d: Draft, i: number, dataOffsets: Map<string, number>, pla
 // ---------------------------------------------------------------------------------------
 // Memory plan
 
-/** Lifetimes: written at its op (graph inputs: 0) through its last reader (graph outputs: the end). */
-function planBuffers(order: Draft[], index: Map<string, number>, lowered: LoweredOp[], model: QModel): ArenaPlan {
+/**
+ * Lifetimes: written at its op (graph inputs: 0) through its last reader (graph outputs: the
+ * end); an op's scratch tensor lives while that op runs.
+ */
+function planBuffers(order: Draft[], index: Map<string, number>, lowered: LoweredOp[], sources: number[], model: QModel): ArenaPlan {
   const last = new Map<string, number>();
   const first = new Map<string, number>();
   const producer = new Map<string, string>();
+  const scratch = new Set<string>();
   for (const n of model.inputs) first.set(n, 0);
   lowered.forEach((l, k) => {
+    const label = `op ${k} ${hasScratch(l) ? 'expand_depthwise' : model.ops[sources[k]].op}`;
     first.set(l.output, k);
-    producer.set(l.output, `op ${k} ${model.ops[k].op}`);
+    producer.set(l.output, label);
     for (const n of l.inputs) if (n !== undefined) last.set(n, k);
+    if (hasScratch(l)) {
+      first.set(l.scratch, k);
+      producer.set(l.scratch, `${label} (scratch)`);
+      scratch.add(l.scratch);
+    }
   });
   const end = lowered.length - 1;
   const outputs = new Set(model.outputs);
@@ -274,7 +335,7 @@ function planBuffers(order: Draft[], index: Map<string, number>, lowered: Lowere
     const f = first.get(d.name)!;
     buffers.push({
       id: index.get(d.name)!, name: d.name, bytes: count(d.shape) * DTYPE_BYTES[d.dtype],
-      first: f, last: Math.max(f, last.get(d.name) ?? f), category: Category.ACTIVATION,
+      first: f, last: Math.max(f, last.get(d.name) ?? f), category: scratch.has(d.name) ? Category.SCRATCH : Category.ACTIVATION,
       producer: producer.get(d.name) ?? 'graph input',
     });
   }
@@ -369,11 +430,11 @@ function containerBytes(sectionLengths: number[]): number {
 }
 
 function buildReport(
-  modelName: string, container: ContainerModel, order: Draft[], lowered: LoweredOp[], model: QModel, plan: ArenaPlan, unusedTensors: string[],
-  sparse: SparseDecision[],
+  modelName: string, container: ContainerModel, order: Draft[], lowered: LoweredOp[], sources: number[], model: QModel, plan: ArenaPlan, unusedTensors: string[],
+  sparse: SparseDecision[], fused: FusedPair[],
 ): LoweringReport {
   const work = opWork(container);
-  const ops: OpReport[] = work.map((w, k) => ({ ...w, source: model.ops[k].op, name: lowered[k].output }));
+  const ops: OpReport[] = work.map((w, k) => ({ ...w, source: model.ops[sources[k]].op, name: lowered[k].output }));
 
   const enc = new TextEncoder();
   const records = container.tensors.length * TENSOR_RECORD_BYTES + container.ops.length * OP_RECORD_BYTES;
@@ -414,5 +475,6 @@ function buildReport(
     unusedTensors,
     sparse,
     sparseSavedBytes: sparse.filter((d) => d.sparse).reduce((sum, d) => sum + d.denseBytes - d.sparseBytes, 0),
+    fused,
   };
 }

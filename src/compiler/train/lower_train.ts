@@ -23,15 +23,21 @@ import type { QModel } from '../../formats/qmodel.js';
 import { ALIGN, Category, DType, NO_TENSOR, OP_PARAM_COUNT, Op, Storage } from '../../formats/schema.js';
 import type { DeviceProfile } from '../devices.js';
 import { lowerModel } from '../lower.js';
+import { chooseStepFusion, ringOf, type StepFuseMode } from '../lower_fuse_train.js';
 import { buildTrainStep } from './autodiff.js';
 import { graphOfQModel } from './qmodel_graph.js';
 import { resolveRecipe, type ResolvedRecipe, type TrainRecipe } from './recipe.js';
-import { checkTrainBudget, planTrainMemory, type TrainMemoryReport } from './train_memory.js';
+import { checkTrainBudget, type TrainMemoryReport } from './train_memory.js';
 import type { GradWrite, TrainOp, TrainStepPlan } from './train_plan.js';
 
 export interface TrainLowerOptions {
   /** Checks the step's arena and constants against this device (BudgetError when over). */
   device?: DeviceProfile;
+  /**
+   * Frozen expand -> depthwise pairs streamed as EXPAND_DEPTHWISE (lower_fuse_train.ts):
+   * `auto` (default) when the unfused step does not fit the device, `always`, `never`.
+   */
+  fuse?: StepFuseMode;
 }
 
 /** A TRAINABLE tensor of the container and the QModel tensor it trains. */
@@ -62,7 +68,7 @@ export interface TrainStepReport {
 export interface LoweredTrainStep {
   container: ContainerModel;
   report: TrainStepReport;
-  /** The plan and its graph (for the fp32 reference step). */
+  /** The unfused plan and its graph (for the fp32 reference step; a fused op computes the same values). */
   plan: TrainStepPlan;
   graph: ReturnType<typeof graphOfQModel>['graph'];
 }
@@ -70,7 +76,7 @@ export interface LoweredTrainStep {
 /** Where each conv-like op keeps its clamp, for the RELU_MASK that follows it. */
 const ACT_PARAMS: Partial<Record<Op, [number, number]>> = {
   [Op.CONV2D]: [4, 5], [Op.DEPTHWISE_CONV2D]: [4, 5], [Op.CONV1X1]: [4, 5], [Op.FULLY_CONNECTED]: [4, 5],
-  [Op.ADD]: [7, 8], [Op.AVG_POOL]: [6, 7], [Op.MAX_POOL]: [6, 7], [Op.GLOBAL_AVG_POOL]: [6, 7],
+  [Op.ADD]: [7, 8], [Op.AVG_POOL]: [6, 7], [Op.MAX_POOL]: [6, 7], [Op.GLOBAL_AVG_POOL]: [6, 7], [Op.EXPAND_DEPTHWISE]: [4, 5],
 };
 const BACKWARD_INPUT: Partial<Record<Op, Op>> = {
   [Op.CONV2D]: Op.CONV2D_BACKWARD_INPUT, [Op.DEPTHWISE_CONV2D]: Op.DEPTHWISE_CONV2D_BACKWARD_INPUT,
@@ -87,10 +93,10 @@ const WEIGHT_UPDATE: Partial<Record<Op, Op>> = {
 export function lowerTrainStep(qmodel: QModel, recipe: TrainRecipe, options: TrainLowerOptions = {}): LoweredTrainStep {
   const { graph } = graphOfQModel(qmodel);
   const resolved = resolveRecipe(graph, recipe);
-  const plan = buildTrainStep(graph, resolved, { floatSample: true });
-  const memory = planTrainMemory(graph, resolved, plan);
+  const unfused = buildTrainStep(graph, resolved, { floatSample: true });
+  const { plan, memory, expanded } = chooseStepFusion(graph, resolved, unfused, options.fuse ?? 'auto', options.device);
   if (options.device) checkTrainBudget(memory, options.device, `train step of ${graph.name}`);
-  const inference = lowerModel(qmodel, { sparse: 'never' }).container;
+  const inference = lowerModel(qmodel, { sparse: 'never', fuse: { only: expanded } }).container;
   const builder = new StepContainer(inference, plan, memory, resolved);
   const container = builder.build();
   const opCounts: Record<string, number> = {};
@@ -100,7 +106,7 @@ export function lowerTrainStep(qmodel: QModel, recipe: TrainRecipe, options: Tra
     highWaterBytes: Math.max(...memory.timeline.map((t) => t.highWater)), peakOpLabel: memory.peakOpLabel,
     memory, trainables: builder.trainables, opCounts,
   };
-  return { container, report, plan, graph };
+  return { container, report, plan: unfused, graph };
 }
 
 const elementsOf = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
@@ -288,7 +294,8 @@ class StepContainer {
     });
     if (op.bias !== undefined && inf.inputs[2] === NO_TENSOR) throw new RecipeError(`layer '${op.node}' has no bias tensor to train`);
     const y = this.tensorOf(op.output!);
-    this.emit(inf.op, inputs, y, inf.params);
+    const ring = ringOf(this.plan, op); // a streamed expand -> depthwise pair: its row buffer
+    this.emit(inf.op, inputs, y, inf.params, ring === undefined ? NO_TENSOR : this.keep(inf.scratch, this.offsetOf(ring), Category.SCRATCH));
     if (op.mask !== undefined) {
       const [lo, hi] = ACT_PARAMS[inf.op as Op]!;
       this.emit(Op.RELU_MASK, [y], this.tensorOf(op.mask), [inf.params[lo], inf.params[hi]]);
