@@ -8,11 +8,11 @@
 import { describe, expect, it } from 'vitest';
 import { ModelBuilder } from '../src/compiler/builder.js';
 import { getDevice } from '../src/compiler/devices.js';
-import { forward, outputOf } from '../src/compiler/engine.js';
+import { forward, outputOf, predict } from '../src/compiler/engine.js';
 import { softmaxCrossEntropy } from '../src/compiler/fp32/index.js';
 import type { FullyConnectedNode, Graph } from '../src/compiler/graph.js';
-import { referenceCnn } from '../src/compiler/models.js';
-import { distillationLoss } from '../src/compiler/prune/distill.js';
+import { referenceCnn, referenceMlp } from '../src/compiler/models.js';
+import { distillationLoss, teacherLogits } from '../src/compiler/prune/distill.js';
 import { activationGrids, fakeQuantActivations, fakeQuantForward, fakeQuantWeights, WeightFakeQuant } from '../src/compiler/prune/fake_quant.js';
 import { quantizeGraph } from '../src/compiler/ptq.js';
 import { layerSensitivity, prunableLayerNames, pruneGraph, type PruneOptions } from '../src/compiler/prune.js';
@@ -26,6 +26,7 @@ import { Model } from '../src/host/model.js';
 import { Session } from '../src/host/session.js';
 import { int8Accuracy } from '../targets/node/prune_command.js';
 import { CALIBRATION_DIGITS, referenceData, referenceGraph } from '../targets/node/reference.js';
+import { Random } from '../src/host/random.js';
 import { Rng } from './helpers/rng.js';
 
 function randomWeights(rng: Rng, n: number): Float32Array {
@@ -283,6 +284,33 @@ describe('distillation loss', () => {
     const ce = softmaxCrossEntropy(zero, [0], classes).grad;
     const kd = distillationLoss(zero, [0], [0], sure, classes, { temperature: 2, weight: 1 }).grad;
     expect(kd[2]).toBeLessThan(ce[2]);
+  });
+});
+
+describe('teachers', () => {
+  const data = take(referenceData().train, 96);
+
+  it('an ensemble teaches the mean of its logits; one teacher teaches its own; unequal class counts are refused', () => {
+    const [cnn, mlp] = [referenceCnn(5), referenceMlp(6)];
+    const a = predict(cnn, data.images, data.count), b = predict(mlp, data.images, data.count);
+    expect(Array.from(teacherLogits(cnn, data))).toEqual(Array.from(a));
+    const mean = teacherLogits([cnn, mlp], data);
+    mean.forEach((v, i) => expect(v, `logit ${i}`).toBeCloseTo((a[i] + b[i]) / 2, 5));
+    const b3 = new ModelBuilder('three', [784]);
+    const three = b3.build(b3.fullyConnected(b3.input(), { units: 3 }), new Random(1));
+    expect(() => teacherLogits([cnn, three], data)).toThrow(ValueError);
+  });
+
+  it('pruneGraph distils from the given teacher: the unpruned graph given explicitly changes nothing, another teacher does', () => {
+    const graph = referenceGraph('reference-cnn');
+    const options: PruneOptions = { sparsity: 0.5, group: 1, epochs: 1, training: { learningRate: 0.01 }, distillation: { temperature: 4, weight: 1 }, seed: 3 };
+    const weights = (o: PruneOptions): number[] => {
+      const fc = pruneGraph(graph, { train: data }, o).graph.nodes.find((n) => n.name === 'fc') as FullyConnectedNode;
+      return Array.from(fc.weight.data);
+    };
+    const implicit = weights(options);
+    expect(weights({ ...options, teacher: graph })).toEqual(implicit);
+    expect(weights({ ...options, teacher: referenceGraph('reference-mlp') })).not.toEqual(implicit);
   });
 });
 

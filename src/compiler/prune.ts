@@ -61,8 +61,13 @@ export interface PruneOptions {
   updateEvery?: number;
   /** Fine-tuning optimizer settings; default Adam, learning rate 2e-3, cosine decay, batch 32. */
   training?: Pick<TrainOptions, 'batchSize' | 'optimizer' | 'learningRate' | 'schedule' | 'momentum'>;
-  /** Distil from the unpruned graph while fine-tuning (prune/distill.ts); default plain cross-entropy. */
+  /** Distil while fine-tuning (prune/distill.ts); default plain cross-entropy. */
   distillation?: DistillationOptions;
+  /**
+   * The graph (or graphs: their logits are averaged) distilled from; default the unpruned input
+   * graph. Any graph that takes the same input samples and gives the same classes will do.
+   */
+  teacher?: Graph | Graph[];
   /**
    * The last `quantizationAwareEpochs` fine-tuning epochs run forward on int8-rounded weights
    * and activations (prune/fake_quant.ts, straight-through backward), so the weights settle
@@ -178,7 +183,7 @@ export function pruneGraph(graph: Graph, data: PruneData, options: PruneOptions)
     let grids = new Map<string, QuantParams>();
     const distill = options.distillation;
     if (distill) checkDistillation(distill);
-    const teacher = distill ? teacherLogits(graph, data.train) : undefined;
+    const teacher = distill ? teacherLogits(options.teacher ?? graph, data.train) : undefined;
     const classes = size(graph.nodes.find((n) => n.name === graph.output)!.shape);
     trainFp32(g, data.train, {
       ...training,

@@ -2,7 +2,7 @@
 // the reference CNN by default) with fine-tuning on our MNIST split. Prints a progress bar
 // while fine-tuning (stderr), then the per-layer table before and after with held-out
 // accuracies (stdout), and writes the pruned graph file. Method and definitions: docs/pruning.md.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Presets, SingleBar } from 'cli-progress';
 import { cliTable } from './table.js';
 import type { Command } from 'commander';
@@ -39,6 +39,8 @@ export interface PruneCommandOptions {
   distill?: string;
   /** Weight of the distillation term (default 1). */
   distillWeight?: string;
+  /** Comma-separated teacher graphs (files or reference names; logits averaged); default the unpruned graph. */
+  teacher?: string;
   /** Final epochs fine-tuned quantization-aware (default 0). */
   qatEpochs?: string;
   /** Also measure int8 accuracy on the device runtime (PTQ, mvp/simd executor). */
@@ -61,7 +63,7 @@ export function definePruneCommand(program: Command): Command {
   return program
     .command('prune')
     .description('prune 1x1 convolutions and fully connected layers (groups or 2:4) with fine-tuning on MNIST')
-    .argument('[graph]', 'fp32 graph file (models/*.json) or reference-cnn / reference-mlp', 'reference-cnn')
+    .argument('[graph]', 'fp32 graph file, or the name of one in models/ (reference-cnn, reference-mlp, ...)', 'reference-cnn')
     .option('-s, --sparsity <fraction>', 'final fraction of the pruned layers\' weights set to 0', '0.7')
     .option('-g, --group <g>', `output channels per block: ${GROUP_SIZES.join(', ')}`, '4')
     .option('-p, --pattern <pattern>', 'group or 2:4', 'group')
@@ -74,6 +76,7 @@ export function definePruneCommand(program: Command): Command {
     .option('--lr <rate>', 'Adam learning rate, decayed with a cosine (default: half the rate the graph file records in meta.training, else 0.002)')
     .option('--distill <T>', 'distil from the unpruned graph at softmax temperature T')
     .option('--distill-weight <w>', 'weight of the distillation term', '1')
+    .option('--teacher <graphs>', 'distil from these graph files or reference names instead (comma-separated: logits averaged)')
     .option('--qat-epochs <n>', 'last n fine-tuning epochs on int8-rounded weights and activations', '0')
     .option('--seed <n>', 'seed of the fine-tuning shuffle', '1')
     .option('--int8', 'also measure int8 accuracy on the device runtime')
@@ -94,6 +97,9 @@ export async function pruneCommand(input: string | undefined, o: PruneCommandOpt
   const layers = o.layers?.split(',').map((s) => s.trim()).filter(Boolean);
   const calibration = take(data.train, CALIBRATION_DIGITS).images;
   const distillation = o.distill ? { temperature: positive('--distill', o.distill), weight: nonNegative('--distill-weight', o.distillWeight ?? '1') } : undefined;
+  const teacherNames = o.teacher?.split(',').map((s) => s.trim()).filter(Boolean);
+  if (teacherNames && !distillation) throw new ValueError('--teacher needs --distill <T>');
+  const teacher = teacherNames?.map((name) => loadInput(name).graph);
   const quantizationAwareEpochs = integer('--qat-epochs', o.qatEpochs ?? '0', 0);
   const before = zeroFractions(graph, layers ?? prunableLayerNames(graph));
 
@@ -108,7 +114,7 @@ export async function pruneCommand(input: string | undefined, o: PruneCommandOpt
       rampSteps: o.steps ? integer('--steps', o.steps, 1) : undefined,
       updateEvery: o.updateEvery ? integer('--update-every', o.updateEvery, 1) : undefined,
       training: { learningRate: o.lr ? positive('--lr', o.lr) : fineTuningRate(trainedLearningRate) },
-      distillation, quantizationAwareEpochs,
+      distillation, teacher, quantizationAwareEpochs,
       seed: integer('--seed', o.seed ?? '1', 0),
       onStep: ({ step, totalSteps, sparsity }) => {
         if (step === 1) bar?.start(totalSteps, 0, { sparsity: '' });
@@ -139,7 +145,7 @@ export async function pruneCommand(input: string | undefined, o: PruneCommandOpt
     const meta = {
       description: `${graph.name} pruned by sparrow prune`,
       pruning: { pattern, group, allocation: o.allocation ?? 'uniform', sparsity: result.sparsity, epochs, trainDigits: train.count, seed: o.seed ?? '1',
-        ...(distillation ? { distillation } : {}), quantizationAwareEpochs, layers: result.layers },
+        ...(distillation ? { distillation: { ...distillation, teacher: teacherNames ?? ['the unpruned graph'] } } : {}), quantizationAwareEpochs, layers: result.layers },
       accuracy: { fp32, ...(int8 ? { int8 } : {}) },
       history: history.map((h) => ({ epoch: h.epoch, sparsity: +h.sparsity.toFixed(4), test: h.testAccuracy })),
     };
@@ -166,9 +172,10 @@ export async function int8Accuracy(graph: Graph, calibration: Float32Array, test
   return correct / test.count;
 }
 
-/** A graph file (or a built-in reference model) and the learning rate its meta says it was trained with. */
+/** A graph file (or a model of models/ by name) and the learning rate its meta says it was trained with. */
 function loadInput(input: string): { graph: Graph; trainedLearningRate?: number } {
-  const path = input === 'reference-cnn' || input === 'reference-mlp' ? new URL(`../../models/${input}.json`, import.meta.url) : input;
+  const stored = new URL(`../../models/${input}.json`, import.meta.url);
+  const path = /^[\w-]+$/.test(input) && existsSync(stored) ? stored : input;
   const json = JSON.parse(readFileSync(path, 'utf8')) as { meta?: { training?: { learningRate?: unknown } } };
   const lr = json.meta?.training?.learningRate;
   return { graph: loadGraph(json), trainedLearningRate: typeof lr === 'number' && lr > 0 ? lr : undefined };

@@ -1,5 +1,5 @@
 // Knowledge distillation (Hinton et al. 2015) for fine-tuning a pruned graph: the unpruned
-// graph is the teacher, and the student's loss adds the divergence of its softened outputs
+// graph is the teacher (or any given graphs, logits averaged), and the student's loss adds the divergence of its softened outputs
 // from the teacher's:
 //
 //   L = CE(z_s, label) + w * T^2 * KL( softmax(z_t / T) || softmax(z_s / T) )
@@ -29,9 +29,18 @@ export function checkDistillation(d: DistillationOptions): void {
   if (!(d.weight >= 0)) throw new ValueError(`distillation weight must be >= 0, got ${d.weight}`);
 }
 
-/** The teacher's logits for every sample of `data`: [data.count, classes], sample order. */
-export function teacherLogits(teacher: Graph, data: Dataset): Float32Array {
-  return predict(teacher, data.images, data.count);
+/**
+ * The teacher's logits for every sample of `data`: [data.count, classes], sample order. Several
+ * teachers (an ensemble) give the mean of their logits.
+ */
+export function teacherLogits(teacher: Graph | Graph[], data: Dataset): Float32Array {
+  const teachers = Array.isArray(teacher) ? teacher : [teacher];
+  if (!teachers.length) throw new ValueError('distillation needs at least one teacher graph');
+  const logits = teachers.map((t) => predict(t, data.images, data.count));
+  if (logits.some((l) => l.length !== logits[0].length)) throw new ValueError(`teachers disagree on the number of classes (${logits.map((l) => l.length / data.count).join(', ')})`);
+  const mean = new Float32Array(logits[0].length);
+  for (const l of logits) for (let i = 0; i < mean.length; i++) mean[i] += l[i] / logits.length;
+  return mean;
 }
 
 /**
