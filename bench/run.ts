@@ -5,6 +5,7 @@
 import { statSync } from 'node:fs';
 import { benchMacKernels } from './kernels_mac.js';
 import { benchMiscKernels } from './kernels_misc.js';
+import { benchExpandDepthwise } from './expand_depthwise.js';
 import { benchTrainKernels } from './kernels_train.js';
 import { benchSparseKernels } from './kernels_sparse.js';
 import { benchSparseModels } from './sparse_models.js';
@@ -30,6 +31,8 @@ for (const name of ['reference-cnn', 'reference-mlp'] as const) {
 
 console.error('bench: MAC kernels');
 for (const line of await benchMacKernels()) print(line);
+console.error('bench: expand -> depthwise, streamed vs unfused');
+for (const line of benchExpandDepthwise()) print(line);
 console.error('bench: elementwise, pooling, softmax, quantize kernels');
 for (const line of benchMiscKernels()) print(line);
 console.error('bench: pruned models, dense vs the sparse choice of the compiler');

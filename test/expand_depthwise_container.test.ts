@@ -26,7 +26,7 @@ const CASES: Case[] = [
   { rule: 'row buffer is an ACTIVATION tensor', mutate: (l) => l.u8(l.tensor(ring) + 3, 1), at: (l) => l.op(k) + 14 },
   { rule: 'row buffer shorter than the window (2 rows, kH 3)', mutate: (l) => { l.dims(ring, [1, 2, 14, 16]); l.u32(l.tensor(ring) + 24, 2 * 14 * 16); }, at: (l) => l.op(k) + 14 },
   { rule: 'row buffer taller than the input', mutate: (l) => { l.dims(ring, [1, 15, 14, 16]); l.u32(l.tensor(ring) + 24, 15 * 14 * 16); }, at: (l) => l.op(k) + 14 },
-  { rule: 'row buffer width differs from x', mutate: (l) => { l.dims(ring, [1, 3, 7, 32]); }, at: (l) => l.op(k) + 14 },
+  { rule: 'row buffer width differs from x', mutate: (l) => { l.dims(ring, [1, 6, 7, 32]); }, at: (l) => l.op(k) + 14 },
   { rule: 'row buffer without a scale', mutate: (l) => l.f32(l.tensor(ring) + 28, 0), at: (l) => l.op(k) + 14 },
   { rule: 'w not the concatenated filters', mutate: (l) => l.u16(l.op(k) + 6, other.inputs[1]), at: (l) => l.op(k) + 6 },
   { rule: 'b not 2 x Ce', mutate: (l) => l.u16(l.op(k) + 8, other.inputs[2]), at: (l) => l.op(k) + 8 },
@@ -34,7 +34,7 @@ const CASES: Case[] = [
   { rule: 'a depthwise rq multiplier out of range', mutate: (l) => l.i32(l.constAt(rq, 8 * 16), 5), at: (l) => l.constAt(rq, 8 * 16) },
   { rule: 'an expand rq shift out of range', mutate: (l) => l.i32(l.constAt(rq, 4), 31), at: (l) => l.constAt(rq, 4) },
   { rule: 'window height 0', mutate: (l) => l.i32(param(6)(l), 0), at: param(6) },
-  { rule: 'window taller than the row buffer', mutate: (l) => l.i32(param(6)(l), 5), at: (l) => l.op(k) + 14 },
+  { rule: 'window taller than the row buffer (7 > 6 rows)', mutate: (l) => l.i32(param(6)(l), 7), at: (l) => l.op(k) + 14 },
   { rule: 'expand clamp min above max', mutate: (l) => { l.i32(param(8)(l), 10); l.i32(param(9)(l), 9); }, at: param(9) },
   { rule: 'stride 1 for a stride-2 output', mutate: (l) => l.i32(param(0)(l), 1), at: (l) => l.op(k) + 12 },
   { rule: 'param 10 not 0', mutate: (l) => l.i32(param(10)(l), 1), at: param(10) },
@@ -56,7 +56,7 @@ describe('EXPAND_DEPTHWISE records: host and device reject the same bytes at the
 
   it('the valid container loads on both builds; the op streams pw1 into dw2', () => {
     expect(container.names![fused.output]).toBe('dw2');
-    expect(container.tensors[ring].shape).toEqual([1, 3, 14, 16]);
+    expect(container.tensors[ring].shape).toEqual([1, 6, 14, 16]); // 2 x kH rows
     expect(container.tensors[w].shape).toEqual([16 * 8 + 9 * 16]);
     expect(container.tensors[b].shape).toEqual([32]);
     for (const [build, ex] of executors) expect({ build, status: Status[loadInto(ex, base).status] }).toEqual({ build, status: 'OK' });

@@ -46,8 +46,8 @@ describe('fuse: MobileNetV2-w0.35 128x128, 102 classes', () => {
     expect(fused.container.ops.filter((o) => o.op === Op.EXPAND_DEPTHWISE)).toHaveLength(16);
     expect(fused.container.ops).toHaveLength(unfused.container.ops.length - 16);
     expect(readContainer(writeContainer(fused.container)).plan.arenaBytes).toBe(fused.report.plan.arenaBytes);
-    // b2: 64x64x48 expanded (192 KiB) held as 3 rows (9 KiB)
-    expect(fused.report.fused[0]).toMatchObject({ expandedBytes: 64 * 64 * 48, ringBytes: 3 * 64 * 48 });
+    // b2: 64x64x48 expanded (192 KiB) held as 2 x 3 rows (18 KiB)
+    expect(fused.report.fused[0]).toMatchObject({ expandedBytes: 64 * 64 * 48, ringBytes: 6 * 64 * 48 });
     expect(fused.report.plan.arenaBytes, `fused ${fused.report.plan.arenaBytes} B vs unfused ${unfused.report.plan.arenaBytes} B`).toBeLessThan(unfused.report.plan.arenaBytes * 0.7);
     expect(fused.report.totalMacs).toBe(unfused.report.totalMacs);
   });
@@ -75,7 +75,7 @@ describe('fuse: MobileNetV2-w0.35 128x128, 102 classes', () => {
         expect(r.memory.plannedBytes).toBe(r.report.plan.arenaBytes);
         expect(r.memory.byCategory).toEqual(Object.fromEntries(Object.entries(r.report.plan.categoryPeaks).map(([k, v]) => [k.toLowerCase(), v])));
       }
-      expect(b.memory.byCategory.scratch).toBe(3 * 64 * 48);
+      expect(b.memory.byCategory.scratch).toBe(6 * 64 * 48);
     });
   }
 });
