@@ -40,6 +40,12 @@ export interface LowerOptions {
    * (default) when the unfused plan does not fit the device, `always`, `never`, or `{ only }`.
    */
   fuse?: FuseMode;
+  /**
+   * `int8`: the leading QUANTIZE op is dropped and its int8 output becomes the graph input, which
+   * the caller fills already quantized with that tensor's scale and zero point (a camera that
+   * delivers int8 pixels); the float32 sample then takes no SRAM. Default `float32`: as written.
+   */
+  input?: 'float32' | 'int8';
 }
 
 /** An expand -> depthwise pair streamed as one EXPAND_DEPTHWISE op. */
@@ -139,6 +145,7 @@ export function lowerModel(model: QModel, options: LowerOptions = {}): { contain
   if (model?.format !== 'sparrow-model' || model.version !== 1) {
     throw new FormatError(`not a sparrow-model version 1 (format '${model?.format}', version ${model?.version})`);
   }
+  if (options.input === 'int8') model = withInt8Input(model);
   const drafts = new Map<string, Draft>();
   for (const t of model.tensors ?? []) {
     if (drafts.has(t.name)) throw new FormatError(`tensor '${t.name}' is defined twice`);
@@ -180,6 +187,15 @@ export function lowerModel(model: QModel, options: LowerOptions = {}): { contain
     if (options.checkBudget ?? true) checkBudget(report, device, `model ${modelName}`);
   }
   return { container, report };
+}
+
+/** `model` with its leading QUANTIZE dropped: the int8 tensor it writes is the graph input. */
+export function withInt8Input(model: QModel): QModel {
+  const [quantize, ...ops] = model.ops ?? [];
+  if (model.inputs?.length !== 1 || quantize?.op !== 'quantize' || quantize.inputs[0] !== model.inputs[0]) {
+    throw new ShapeError(`model '${model.name ?? 'model'}': an int8 input needs one float32 input quantized by the first op`);
+  }
+  return { ...model, inputs: [...quantize.outputs], ops, tensors: (model.tensors ?? []).filter((t) => t.name !== model.inputs[0]) };
 }
 
 interface Layout {
