@@ -3,7 +3,8 @@
 // inside a device's SRAM budget, and runs it once per sample. The trained weights live in the
 // executor's arena (TRAINABLE tensors); export() reads them back into an inference Model.
 import { getDevice, sramBudget, type DeviceProfile } from '../compiler/devices.js';
-import { lowerTrainStep, type TrainStepReport } from '../compiler/train/lower_train.js';
+import type { StepFuseMode } from '../compiler/lower_fuse_train.js';
+import { lowerTrainStep, type StepInput, type TrainStepReport } from '../compiler/train/lower_train.js';
 import type { TrainRecipe } from '../compiler/train/recipe.js';
 import { writeContainer } from '../formats/container.js';
 import { BudgetError, DeviceError, ShapeError, ValueError } from '../formats/errors.js';
@@ -26,11 +27,20 @@ export interface TrainerOptions {
   build?: Build | 'auto';
   /** Overrides where the training executor's .wasm comes from. */
   wasm?: WasmSource;
+  /**
+   * `float32` (default): samples are Float32Array, quantized on the device. `int8`: samples are
+   * Int8Array, already quantized with the scale and zero point of the model's QUANTIZE output
+   * (as a camera pipeline delivers them); the step then holds no float32 sample in SRAM.
+   */
+  input?: StepInput;
+  /** Frozen expand -> depthwise pairs streamed (lowerTrainStep): `auto` (default) when the unstreamed step does not fit the device. */
+  fuse?: StepFuseMode;
 }
 
 /** Samples packed one after another (as src/host/datasets/mnist.ts's LabeledSet). */
 export interface Dataset {
-  images: Float32Array;
+  /** Float32Array, or Int8Array for a Trainer with `input: 'int8'`. */
+  images: Float32Array | Int8Array;
   /** Classes (softmax cross-entropy), or for MSE `count` target vectors packed one after another. */
   labels: ArrayLike<number>;
   count: number;
@@ -73,7 +83,8 @@ export class Trainer {
   readonly bytes: Uint8Array;
   private readonly qmodel: QModel;
   private readonly exec: TrainExecutorExports;
-  private readonly sample: Float32Array;
+  /** The step's first input in the arena: float32, or int8 with `input: 'int8'`. */
+  private readonly sample: Float32Array | Int8Array;
   /** The step's second input: the class (softmax cross-entropy) or the target vector (MSE). */
   private readonly label: Int32Array | Float32Array;
   private readonly loss: Float32Array;
@@ -87,7 +98,9 @@ export class Trainer {
     this.bytes = bytes;
     this.exec = exec;
     // The arena never moves after load: these views stay valid.
-    this.sample = new Float32Array(exec.memory.buffer, exec.input_ptr(0) >>> 0, exec.input_bytes(0) / 4);
+    this.sample = report.input === 'int8'
+      ? new Int8Array(exec.memory.buffer, exec.input_ptr(0) >>> 0, exec.input_bytes(0))
+      : new Float32Array(exec.memory.buffer, exec.input_ptr(0) >>> 0, exec.input_bytes(0) / 4);
     this.label = report.recipe.loss === 'mse'
       ? new Float32Array(exec.memory.buffer, exec.input_ptr(1) >>> 0, exec.input_bytes(1) / 4)
       : new Int32Array(exec.memory.buffer, exec.input_ptr(1) >>> 0, 1);
@@ -102,7 +115,7 @@ export class Trainer {
   static async create(qmodel: QModel, recipe: TrainRecipe, options: TrainerOptions = {}): Promise<Trainer> {
     const device = typeof options.device === 'object' ? options.device : getDevice(options.device ?? 'stm32f746');
     const build = !options.build || options.build === 'auto' ? bestBuild() : options.build;
-    const { container, report } = lowerTrainStep(qmodel, recipe, { device });
+    const { container, report } = lowerTrainStep(qmodel, recipe, { device, input: options.input, fuse: options.fuse });
     const bytes = writeContainer(container);
     const exec = (options.wasm !== undefined
       ? await instantiateExecutor(build, options.wasm)
@@ -119,12 +132,16 @@ export class Trainer {
   }
 
   /**
-   * One train step on one sample (float32, the model's input size) and its class (softmax
-   * cross-entropy) or target vector (MSE, one value per output); returns the loss before the update.
+   * One train step on one sample (Float32Array, or Int8Array with `input: 'int8'`; the model's
+   * input size) and its class (softmax cross-entropy) or target vector (MSE, one value per
+   * output); returns the loss before the update.
    */
-  step(sample: Float32Array, label: number | ArrayLike<number>): number {
+  step(sample: Float32Array | Int8Array, label: number | ArrayLike<number>): number {
+    if (!(sample instanceof this.sample.constructor)) {
+      throw new ShapeError(`this trainer takes ${this.report.input} samples (${this.sample.constructor.name}), got ${sample?.constructor?.name ?? typeof sample}`);
+    }
     if (sample.length !== this.sample.length) throw new ShapeError(`a sample has ${this.sample.length} values, got ${sample.length}`);
-    this.sample.set(sample);
+    this.sample.set(sample as never);
     if (this.label instanceof Float32Array) {
       if (typeof label === 'number' || label.length !== this.label.length) throw new ShapeError(`an MSE target has ${this.label.length} values, got ${typeof label === 'number' ? 'a number' : label.length}`);
       this.label.set(label);
@@ -184,8 +201,9 @@ export class Trainer {
     return { ...this.qmodel, tensors: this.qmodel.tensors.map((t) => (trained.has(t.name) ? { ...t, data: Array.from(trained.get(t.name)!) } : t)) };
   }
 
+  /** The trained model compiled for inference, taking the same kind of sample as the steps. */
   export(): Model {
-    return Model.compile(this.exportQModel(), { sparse: 'never' });
+    return Model.compile(this.exportQModel(), { sparse: 'never', input: this.report.input });
   }
 
   memory(): TrainMemoryUse {

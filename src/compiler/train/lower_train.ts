@@ -38,7 +38,15 @@ export interface TrainLowerOptions {
    * `auto` (default) when the unfused step does not fit the device, `always`, `never`.
    */
   fuse?: StepFuseMode;
+  /**
+   * The sample the host writes before each step: `float32` (default), quantized by the step's
+   * first op; or `int8`, already quantized with the model input's scale and zero point (the
+   * output of the QModel's QUANTIZE op), which removes the float32 sample from SRAM.
+   */
+  input?: StepInput;
 }
+
+export type StepInput = 'float32' | 'int8';
 
 /** A TRAINABLE tensor of the container and the QModel tensor it trains. */
 export interface TrainableTensor {
@@ -54,6 +62,8 @@ export interface TrainableTensor {
 export interface TrainStepReport {
   model: string;
   recipe: ResolvedRecipe;
+  /** The sample's type (TrainLowerOptions.input). */
+  input: StepInput;
   /** Planned SRAM of one step: the container's arenaBytes. */
   arenaBytes: number;
   /** Highest byte in use at the peak (the device's high_water() after a step). */
@@ -93,16 +103,17 @@ const WEIGHT_UPDATE: Partial<Record<Op, Op>> = {
 export function lowerTrainStep(qmodel: QModel, recipe: TrainRecipe, options: TrainLowerOptions = {}): LoweredTrainStep {
   const { graph } = graphOfQModel(qmodel);
   const resolved = resolveRecipe(graph, recipe);
-  const unfused = buildTrainStep(graph, resolved, { floatSample: true });
+  const input = options.input ?? 'float32';
+  const unfused = buildTrainStep(graph, resolved, { floatSample: input === 'float32' });
   const { plan, memory, expanded } = chooseStepFusion(graph, resolved, unfused, options.fuse ?? 'auto', options.device);
   if (options.device) checkTrainBudget(memory, options.device, `train step of ${graph.name}`);
-  const inference = lowerModel(qmodel, { sparse: 'never', fuse: { only: expanded } }).container;
+  const inference = lowerModel(qmodel, { sparse: 'never', fuse: { only: expanded }, input }).container;
   const builder = new StepContainer(inference, plan, memory, resolved);
   const container = builder.build();
   const opCounts: Record<string, number> = {};
   for (const op of container.ops) opCounts[Op[op.op]] = (opCounts[Op[op.op]] ?? 0) + 1;
   const report: TrainStepReport = {
-    model: graph.name, recipe: resolved, arenaBytes: memory.arenaBytes,
+    model: graph.name, recipe: resolved, input, arenaBytes: memory.arenaBytes,
     highWaterBytes: Math.max(...memory.timeline.map((t) => t.highWater)), peakOpLabel: memory.peakOpLabel,
     memory, trainables: builder.trainables, opCounts,
   };
@@ -136,7 +147,7 @@ class StepContainer {
       if (t.storage === Storage.CONST) this.keep(i);
     });
     for (const t of this.tensors) if (t.channelScales !== NO_TENSOR) t.channelScales = this.fromInference.get(t.channelScales)!;
-    const sample = this.plan.buffers.find((b) => b.stepInput && b.dtype === 'float32')!;
+    const sample = this.plan.buffers.find((b) => b.stepInput && (b.name === 'sample' || b.name === 'input'))!; // f32 or int8
     const label = this.plan.buffers.find((b) => b.stepInput && b !== sample)!; // int32 label (CE) or f32 target (MSE)
     const loss = this.plan.buffers.find((b) => b.name === 'loss')!;
     for (const op of this.plan.ops) this.lowerOp(op);
@@ -200,9 +211,11 @@ class StepContainer {
     return t;
   }
 
+  /** The float sample is the inference graph input; the int8 input is what its QUANTIZE writes, or the graph input itself. */
   private sampleOrInput(name: string): string {
-    const quantize = this.inf.ops[0];
-    return this.inf.names![name === 'sample' ? quantize.inputs[0] : quantize.output];
+    const first = this.inf.ops[0];
+    const graphInput = this.inf.plan.inputs[0];
+    return this.inf.names![name === 'sample' || first.op !== Op.QUANTIZE ? graphInput : first.output];
   }
 
   /** A new gradient record on the bytes of buffer `id` (an in-place op's output). */
