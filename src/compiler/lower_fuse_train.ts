@@ -11,7 +11,6 @@
 
 import { SparrowError } from '../formats/errors.js';
 import { Category } from '../formats/schema.js';
-import { sramBudget, type DeviceProfile } from './devices.js';
 import { indexNodes, type Graph } from './graph.js';
 import { ringRowsFor } from './lower_fuse.js';
 import type { ResolvedRecipe } from './train/recipe.js';
@@ -29,11 +28,11 @@ export interface FusedStep {
 
 /**
  * Applies `mode` to `plan`: `always` streams every eligible pair, `auto` does so when the
- * unfused step does not fit `device` (no device: never), `never` keeps the plan.
+ * unfused step's arena exceeds `budgetBytes` (no budget: never), `never` keeps the plan.
  */
-export function chooseStepFusion(graph: Graph, recipe: ResolvedRecipe, plan: TrainStepPlan, mode: StepFuseMode, device?: DeviceProfile): FusedStep {
+export function chooseStepFusion(graph: Graph, recipe: ResolvedRecipe, plan: TrainStepPlan, mode: StepFuseMode, budgetBytes?: number): FusedStep {
   const unfused = { plan, memory: planTrainMemory(graph, recipe, plan), expanded: [] };
-  if (mode === 'never' || (mode === 'auto' && (!device || unfused.memory.arenaBytes <= sramBudget(device)))) return unfused;
+  if (mode === 'never' || (mode === 'auto' && (budgetBytes === undefined || unfused.memory.arenaBytes <= budgetBytes))) return unfused;
   const pairs = fusableForwardPairs(graph, plan);
   if (pairs.length === 0) return unfused;
   const fused = fuseTrainStep(graph, plan, pairs);

@@ -4,9 +4,12 @@
 // error naming what would fit; the memory it plans equals lowerTrainStep's; the contribution
 // measurement has the documented shape and is deterministic.
 import { describe, expect, it } from 'vitest';
-import { getDevice } from '../../src/compiler/devices.js';
+import { getDevice, sramBudget } from '../../src/compiler/devices.js';
+import { mobilenetV2 } from '../../src/compiler/models.js';
+import { quantizeGraph } from '../../src/compiler/ptq.js';
 import { lowerTrainStep } from '../../src/compiler/train/lower_train.js';
 import { WEIGHT_RATIOS, type TrainRecipe, type WeightRatio } from '../../src/compiler/train/recipe.js';
+import { mobilenetV2Sparse } from '../../src/compiler/train/schemes.js';
 import {
   expectedGain, measureContributions, searchScheme, trainStepMemory, type Contributions, type Scheme, type SchemeMemory,
 } from '../../src/compiler/train/scheme_search.js';
@@ -116,6 +119,48 @@ describe('searchScheme', () => {
     expect(e.message).toMatch(/classifier only/);
     expect(e.message).toMatch(new RegExp(`would fit a ${smallest} B budget \\(devices: .*nrf52840`));
     expect(e.contributors.length).toBeGreaterThan(0);
+  });
+});
+
+describe('trainStepMemory: the step lowerTrainStep builds, streamed pairs included', () => {
+  const rng = new Random(0x5c4);
+  const mnv2 = quantizeGraph(mobilenetV2(1, 0.35, 64, 2), Float32Array.from({ length: 2 * 64 * 64 * 3 }, () => rng.next()), { batchSize: 2, percentile: 100 });
+  const sparse = mobilenetV2Sparse();
+  const whole = lowerTrainStep(mnv2, sparse, { input: 'int8', fuse: 'never' }).report.arenaBytes;
+  const streamed = lowerTrainStep(mnv2, sparse, { input: 'int8', fuse: 'always' }).report.arenaBytes;
+  // a board whose budget lies between the sparse step whole and streamed
+  const roomy = getDevice('stm32h743');
+  const tight = { ...roomy, name: 'tight', sramBytes: roomy.sramBytes - sramBudget(roomy) + (whole + streamed) / 2 };
+
+  it('plans the same arena and pairs as lowerTrainStep for each sample type and fuse mode', () => {
+    const cases = [
+      { input: 'int8', device: tight }, { input: 'int8', device: roomy }, { input: 'int8', fuse: 'always' }, { input: 'int8', fuse: 'never' },
+      { input: 'float32', device: roomy }, { input: 'float32', fuse: 'always' },
+    ] as const;
+    for (const options of cases) {
+      const where = `${options.input} ${'device' in options ? options.device.name : options.fuse}`;
+      const planned = trainStepMemory(mnv2, options)(sparse);
+      const built = lowerTrainStep(mnv2, sparse, options).report;
+      expect(planned.arenaBytes, where).toBe(built.arenaBytes);
+      expect(planned.streamedPairs, where).toBe(built.opCounts.EXPAND_DEPTHWISE ?? 0);
+    }
+    expect(trainStepMemory(mnv2, { input: 'int8', device: tight })(sparse)).toMatchObject({ arenaBytes: streamed, streamedPairs: 13 });
+    expect(trainStepMemory(mnv2, { input: 'int8', device: roomy })(sparse)).toMatchObject({ arenaBytes: whole, streamedPairs: 0 });
+  });
+
+  it('lets the search choose a scheme that only fits streamed, and lowerTrainStep builds it within the budget', () => {
+    const layers = ['b15_expand', 'b16_expand', 'b17_expand'];
+    const c: Contributions = {
+      model: mnv2.name!, layers, biasGain: [0, 0.01, 0.02, 0.03], proxy: 'synthetic', baseline: { classifierOnly: 0.5, biasOnly: 0.5 },
+      weightGain: Object.fromEntries(layers.map((l, i) => [l, { 0.125: 0.01 * (i + 1) }])),
+    };
+    const choice = searchScheme(mnv2, c, { device: tight, input: 'int8' });
+    const where = `${choice.label}: ${choice.memory.arenaBytes} B (${choice.memory.streamedPairs} pairs), budget ${choice.budgetBytes} B`;
+    expect(choice.label, where).toBe('classifier + biases of the last 3 + b15_expand at 0.125 + b16_expand at 0.125 + b17_expand at 0.125');
+    expect(choice.memory.streamedPairs, where).toBe(13);
+    expect(lowerTrainStep(mnv2, choice.recipe, { input: 'int8', device: tight }).report.arenaBytes, where).toBe(choice.memory.arenaBytes);
+    // planned unstreamed, the same scheme would not fit
+    expect(trainStepMemory(mnv2, { input: 'int8', fuse: 'never' })(choice.recipe).arenaBytes, where).toBeGreaterThan(choice.budgetBytes);
   });
 });
 

@@ -21,9 +21,10 @@ import { f32Bits } from '../../formats/container_op_rules.js';
 import { RecipeError, ShapeError } from '../../formats/errors.js';
 import type { QModel } from '../../formats/qmodel.js';
 import { ALIGN, Category, DType, NO_TENSOR, OP_PARAM_COUNT, Op, Storage } from '../../formats/schema.js';
-import type { DeviceProfile } from '../devices.js';
+import { sramBudget, type DeviceProfile } from '../devices.js';
+import type { Graph } from '../graph.js';
 import { lowerModel } from '../lower.js';
-import { chooseStepFusion, ringOf, type StepFuseMode } from '../lower_fuse_train.js';
+import { chooseStepFusion, ringOf, type FusedStep, type StepFuseMode } from '../lower_fuse_train.js';
 import { buildTrainStep } from './autodiff.js';
 import { graphOfQModel } from './qmodel_graph.js';
 import { resolveRecipe, type ResolvedRecipe, type TrainRecipe } from './recipe.js';
@@ -99,13 +100,23 @@ const WEIGHT_UPDATE: Partial<Record<Op, Op>> = {
   [Op.CONV1X1]: Op.FULLY_CONNECTED_UPDATE, [Op.FULLY_CONNECTED]: Op.FULLY_CONNECTED_UPDATE,
 };
 
+/**
+ * The plan and memory of the step lowerTrainStep builds with `options` (the sample's type, and
+ * the pairs streamed as it chooses them), without the container: what a scheme search compares.
+ * `unfused` is the plan before streaming.
+ */
+export function planTrainStep(graph: Graph, recipe: ResolvedRecipe, options: TrainLowerOptions = {}): FusedStep & { unfused: TrainStepPlan } {
+  const unfused = buildTrainStep(graph, recipe, { floatSample: (options.input ?? 'float32') === 'float32' });
+  const budget = options.device ? sramBudget(options.device) : undefined;
+  return { ...chooseStepFusion(graph, recipe, unfused, options.fuse ?? 'auto', budget), unfused };
+}
+
 /** Compiles one train step of `qmodel` under `recipe`. Throws RecipeError, ShapeError, BudgetError. */
 export function lowerTrainStep(qmodel: QModel, recipe: TrainRecipe, options: TrainLowerOptions = {}): LoweredTrainStep {
   const { graph } = graphOfQModel(qmodel);
   const resolved = resolveRecipe(graph, recipe);
   const input = options.input ?? 'float32';
-  const unfused = buildTrainStep(graph, resolved, { floatSample: input === 'float32' });
-  const { plan, memory, expanded } = chooseStepFusion(graph, resolved, unfused, options.fuse ?? 'auto', options.device);
+  const { plan, memory, expanded, unfused } = planTrainStep(graph, resolved, options);
   if (options.device) checkTrainBudget(memory, options.device, `train step of ${graph.name}`);
   const inference = lowerModel(qmodel, { sparse: 'never', fuse: { only: expanded }, input }).container;
   const builder = new StepContainer(inference, plan, memory, resolved);

@@ -15,19 +15,20 @@
 //    per-dimension options, each state generated once) and the first whose train step fits
 //    is returned: it is the best that fits. Schemes that train at least as much as one found
 //    too big are skipped unplanned (memory assumed monotone). Memory is the train step's
-//    planned arena (planTrainMemory) and its flash constants, the numbers lowerTrainStep
-//    checks. If the search gives up (huge spaces), a greedy choice is returned instead.
+//    planned arena and its flash constants as lowerTrainStep plans and checks them
+//    (planTrainStep: the same sample type and the same streamed expand -> depthwise pairs).
+//    If the search gives up (huge spaces), a greedy choice is returned instead.
 
 import { BudgetError } from '../../formats/errors.js';
 import type { QModel } from '../../formats/qmodel.js';
 import { DEVICES, flashBudget, sramBudget, type DeviceProfile } from '../devices.js';
 import { cloneGraph, hasParams, type Graph } from '../graph.js';
 import { evaluate, trainFp32, type Dataset } from '../train_fp32.js';
-import { buildTrainStep } from './autodiff.js';
+import { planTrainStep, type TrainLowerOptions } from './lower_train.js';
 import { graphOfQModel } from './qmodel_graph.js';
 import { resolveRecipe, WEIGHT_RATIOS, type LayerTraining, type TrainRecipe, type WeightRatio } from './recipe.js';
 import { layersBelowClassifier } from './schemes.js';
-import { planTrainMemory, type TrainMemoryReport } from './train_memory.js';
+import type { TrainMemoryReport } from './train_memory.js';
 
 /** A sparse-update scheme: the classifier always trains. */
 export interface Scheme {
@@ -147,17 +148,24 @@ export function describeScheme(scheme: Scheme): string {
 export interface SchemeMemory {
   arenaBytes: number;
   flashBytes: number;
+  /** Expand -> depthwise pairs the step streams (planTrainStep's choice). */
+  streamedPairs?: number;
   /** For the error when nothing fits. */
   liveAtPeak?: TrainMemoryReport['liveAtPeak'];
 }
 
-/** The memory of a scheme's train step for `qmodel` (the plan lowerTrainStep lowers and checks). */
-export function trainStepMemory(qmodel: QModel): (recipe: TrainRecipe) => SchemeMemory {
+/** What decides the step's shape: the sample's type, the streaming mode and the device `fuse: 'auto'` compares with. */
+export type StepMemoryOptions = Pick<TrainLowerOptions, 'device' | 'fuse' | 'input'>;
+
+/**
+ * The memory of a scheme's train step for `qmodel`: the plan lowerTrainStep lowers and checks
+ * with the same options (planTrainStep: same sample type, same streamed pairs).
+ */
+export function trainStepMemory(qmodel: QModel, options: StepMemoryOptions = {}): (recipe: TrainRecipe) => SchemeMemory {
   const { graph } = graphOfQModel(qmodel);
   return (recipe) => {
-    const resolved = resolveRecipe(graph, recipe);
-    const report = planTrainMemory(graph, resolved, buildTrainStep(graph, resolved, { floatSample: true }));
-    return { arenaBytes: report.arenaBytes, flashBytes: report.flash.total, liveAtPeak: report.liveAtPeak };
+    const { memory, expanded } = planTrainStep(graph, resolveRecipe(graph, recipe), options);
+    return { arenaBytes: memory.arenaBytes, flashBytes: memory.flash.total, streamedPairs: expanded.length, liveAtPeak: memory.liveAtPeak };
   };
 }
 
@@ -165,8 +173,15 @@ export interface SearchOptions {
   device: DeviceProfile;
   /** Arena budget; default the device's (sramBudget). */
   budgetBytes?: number;
-  /** Default trainStepMemory(qmodel); tests pass a synthetic one. */
+  /**
+   * Default trainStepMemory(qmodel, { device, fuse, input }): `fuse: 'auto'` streams when the
+   * step does not fit the device (as lowerTrainStep decides), not `budgetBytes`; a smaller
+   * budget that needs streaming wants `fuse: 'always'`. Tests pass a synthetic one.
+   */
   memoryOf?: (recipe: TrainRecipe) => SchemeMemory;
+  /** The step's sample type and streaming mode, as lowerTrainStep will be given them (defaults: float32, auto). */
+  input?: TrainLowerOptions['input'];
+  fuse?: TrainLowerOptions['fuse'];
   /** Memory plans before the search gives up and falls back to a greedy choice. Default 5000. */
   maxEvaluations?: number;
 }
@@ -196,7 +211,7 @@ const MAX_POPPED = 1_000_000;
 export function searchScheme(qmodel: QModel, contributions: Contributions, options: SearchOptions): SchemeChoice {
   const budget = options.budgetBytes ?? sramBudget(options.device);
   const flash = flashBudget(options.device);
-  const memoryOf = options.memoryOf ?? trainStepMemory(qmodel);
+  const memoryOf = options.memoryOf ?? trainStepMemory(qmodel, { device: options.device, fuse: options.fuse, input: options.input });
   const layers = contributions.layers;
   const fits = (m: SchemeMemory) => m.arenaBytes <= budget && m.flashBytes <= flash;
 
