@@ -20,7 +20,7 @@ import { naiveArenaBytes, planArena, roundUp, type ArenaPlan, type OpUsage, type
 import { opWork, estimateLatency, type LatencyEstimate, type OpWork } from './latency.js';
 import { checkBudget } from './budget.js';
 import { applySparseLayouts, type SparseDecision, type SparseMode, type TargetBuild } from './lower_sparse.js';
-import { fusablePairs, fusePairs, hasScratch, type FuseMode } from './lower_fuse.js';
+import { fusablePairs, fusePairs, hasScratch, pairSources, type FuseMode, type PairSources } from './lower_fuse.js';
 import { flashBudget, sramBudget, type DeviceProfile } from './devices.js';
 
 export interface LowerOptions {
@@ -57,6 +57,8 @@ export interface FusedPair {
   /** Bytes of the expanded tensor, and of the ring of rows that replaces it. */
   expandedBytes: number;
   ringBytes: number;
+  /** The pair's own constants, concatenated in the fused op (kept in META so `unpack` restores them). */
+  sources: PairSources;
 }
 
 export interface OpReport extends OpWork {
@@ -177,7 +179,10 @@ export function lowerModel(model: QModel, options: LowerOptions = {}): { contain
     data,
     plan: { arenaBytes: plan.arenaBytes, inputs: model.inputs.map((n) => index.get(n)!), outputs: model.outputs.map((n) => index.get(n)!) },
     names: order.map((d) => d.name),
-    meta: { producer: 'sparrow', model: modelName, arenaBytes: plan.arenaBytes, arenaPeaks: plan.categoryPeaks, opOptions: model.ops.map(sourceOptions) },
+    meta: {
+      producer: 'sparrow', model: modelName, arenaBytes: plan.arenaBytes, arenaPeaks: plan.categoryPeaks, opOptions: model.ops.map(sourceOptions),
+      ...(fused.length ? { fusedPairs: fused.map((f) => f.sources) } : {}),
+    },
   };
 
   const report = buildReport(modelName, container, order, scheduled, sources, model, plan, unusedTensors, sparse, fused);
@@ -225,7 +230,7 @@ function chooseFusion(unfused: Layout, drafts: Map<string, Draft>, model: QModel
   if (pairs.length === 0) return { ...unfused, fused: [] };
   const fused: FusedPair[] = pairs.map((k) => {
     const e = unfused.scheduled[k];
-    return { expanded: e.output, output: unfused.scheduled[k + 1].output, expandedBytes: count(drafts.get(e.output)!.shape), ringBytes: 0 };
+    return { expanded: e.output, output: unfused.scheduled[k + 1].output, expandedBytes: count(drafts.get(e.output)!.shape), ringBytes: 0, sources: pairSources(e, unfused.scheduled[k + 1]) };
   });
   const { lowered, sources } = fusePairs(unfused.scheduled, drafts, pairs);
   for (const [i, l] of lowered.filter(hasScratch).entries()) fused[i].ringBytes = count(drafts.get(l.scratch)!.shape);

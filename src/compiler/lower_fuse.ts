@@ -19,6 +19,24 @@ import type { Draft, LoweredOp } from './lower_ops.js';
  */
 export type FuseMode = 'auto' | 'never' | 'always' | { only: string[] };
 
+/**
+ * The QModel tensors one EXPAND_DEPTHWISE op stands for (container META `fusedPairs`, in the
+ * order of the fused ops): what `unpack` (raise.ts) names the two ops it splits it back into.
+ */
+export interface PairSources {
+  /** The depthwise output (the fused op's output). */
+  output: string;
+  /** The expanded tensor [1, H, W, Ce] (the ring holds its quantization). */
+  expanded: string;
+  /** [expand, depthwise] filters and biases; null: the op had no bias (the fused op adds zeros). */
+  weights: [string, string];
+  biases: [string | null, string | null];
+}
+
+export function pairSources(e: LoweredOp, d: LoweredOp): PairSources {
+  return { output: d.output, expanded: e.output, weights: [e.inputs[1]!, d.inputs[1]!], biases: [e.inputs[2] ?? null, d.inputs[2] ?? null] };
+}
+
 /** A lowered op that names a SCRATCH tensor (a draft live only while the op runs). */
 export interface ScratchOp extends LoweredOp {
   scratch: string;
