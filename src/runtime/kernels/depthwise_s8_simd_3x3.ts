@@ -41,9 +41,9 @@ export function depthwiseS8Simd3x3(input: usize, inH: i32, inW: i32, channels: i
   const oxBegin = min(outW, (padLeft + strideW - 1) / strideW);
   const oxEnd = max(oxBegin, min(outW, (inW - 3 + padLeft) / strideW + 1));
   if (requantFastExponent(requant, c) != 0 && requantFastExponent(requant, c + 4) != 0) {
-    block3x3(input, inH, inW, channels, c, inZp, filter, bias, requant, output, outH, outW, outZp, strideH, strideW, padTop, padLeft, oyBegin, oyEnd, oxBegin, oxEnd, actMin, actMax, true);
+    block3x3<FastRequant>(input, inH, inW, channels, c, inZp, filter, bias, requant, output, outH, outW, outZp, strideH, strideW, padTop, padLeft, oyBegin, oyEnd, oxBegin, oxEnd, actMin, actMax);
   } else {
-    block3x3(input, inH, inW, channels, c, inZp, filter, bias, requant, output, outH, outW, outZp, strideH, strideW, padTop, padLeft, oyBegin, oyEnd, oxBegin, oxEnd, actMin, actMax, false);
+    block3x3<GroupRequant>(input, inH, inW, channels, c, inZp, filter, bias, requant, output, outH, outW, outZp, strideH, strideW, padTop, padLeft, oyBegin, oyEnd, oxBegin, oxEnd, actMin, actMax);
   }
 }
 
@@ -56,12 +56,16 @@ function tapOrPadding(r0: usize, rs: usize, ps: usize, iy0: i32, ix0: i32, inH: 
 }
 
 /**
- * One copy per requantization path (`fast` is a constant at both call sites): a branch in the
- * pixel loop would keep V8 from hoisting the fast path's constants out of it.
+ * block3x3's requantization path, as its type argument: each instantiation is its own function
+ * with the other path removed at compile time. (A `fast: bool` argument of an inlined function
+ * was not enough: the optimizer merged the two copies back into one loop that tested it per
+ * pixel and rebuilt the general path's constants there.)
  */
-// @ts-ignore: decorator
-@inline
-function block3x3(input: usize, inH: i32, inW: i32, channels: i32, c: i32, inZp: i32, filter: usize, bias: usize, requant: usize, output: usize, outH: i32, outW: i32, outZp: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, oyBegin: i32, oyEnd: i32, oxBegin: i32, oxEnd: i32, actMin: i32, actMax: i32, fast: bool): void {
+type FastRequant = u8;
+type GroupRequant = u16;
+
+function block3x3<Path>(input: usize, inH: i32, inW: i32, channels: i32, c: i32, inZp: i32, filter: usize, bias: usize, requant: usize, output: usize, outH: i32, outW: i32, outZp: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, oyBegin: i32, oyEnd: i32, oxBegin: i32, oxEnd: i32, actMin: i32, actMax: i32): void {
+  const fast = sizeof<Path>() == sizeof<FastRequant>();
   const ps = <usize>channels; // pixel stride
   const rs = <usize>(inW * channels); // row stride
   const w = filter + <usize>c;
