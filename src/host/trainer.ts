@@ -18,21 +18,6 @@ import { Session } from './session.js';
 export interface TrainExecutorExports extends ExecutorExports {
   prng_seed(seed: number): void;
   tensor_ptr(t: number): number;
-  /** Staged steps (src/train/staged_steps.ts): absent from executors built before them. */
-  stage_reserve?(steps: number): number;
-  stage_plane?(p: number): number;
-  run_staged?(steps: number): number;
-  staged_done?(): number;
-}
-
-/** Steps trainEpoch hands the executor per call (their inputs staged after the arena). */
-const STAGED_STEPS = 32;
-
-/** Views of the staging planes: the steps' samples, labels (or MSE targets) and losses. */
-interface Stage {
-  samples: Float32Array | Int8Array;
-  labels: Int32Array | Float32Array;
-  losses: Float32Array;
 }
 
 export interface TrainerOptions {
@@ -103,7 +88,6 @@ export class Trainer {
   /** The step's second input: the class (softmax cross-entropy) or the target vector (MSE). */
   private readonly label: Int32Array | Float32Array;
   private readonly loss: Float32Array;
-  private readonly stage?: Stage;
   private steps = 0;
 
   private constructor(qmodel: QModel, device: DeviceProfile, build: Build, report: TrainStepReport, bytes: Uint8Array, exec: TrainExecutorExports) {
@@ -121,12 +105,6 @@ export class Trainer {
       ? new Float32Array(exec.memory.buffer, exec.input_ptr(1) >>> 0, exec.input_bytes(1) / 4)
       : new Int32Array(exec.memory.buffer, exec.input_ptr(1) >>> 0, 1);
     this.loss = new Float32Array(exec.memory.buffer, exec.output_ptr(0) >>> 0, 1);
-    const plane = (p: number) => exec.stage_plane?.(p) ?? 0;
-    if (plane(0) !== 0) {
-      const view = <T extends Float32Array | Int8Array | Int32Array>(of: T, p: number): T =>
-        new (of.constructor as new (b: ArrayBuffer, o: number, n: number) => T)(exec.memory.buffer, plane(p) >>> 0, of.length * STAGED_STEPS);
-      this.stage = { samples: view(this.sample, 0), labels: view(this.label, 1), losses: view(this.loss, 2) };
-    }
   }
 
   /**
@@ -150,7 +128,6 @@ export class Trainer {
     if (status === Status.OVER_BUDGET) throw new BudgetError(`train step of ${report.model} on ${device.name}`, exec.arena_bytes() >>> 0, budget);
     if (status !== Status.OK) throw new DeviceError(`the training executor refused the container: ${Status[status] ?? status} (detail ${exec.error_detail()})`, status);
     exec.prng_seed(report.recipe.seed);
-    exec.stage_reserve?.(STAGED_STEPS); // before any view of memory: it may grow
     return new Trainer(qmodel, device, build, report, bytes, exec);
   }
 
@@ -179,49 +156,18 @@ export class Trainer {
     return this.loss[0];
   }
 
-  /**
-   * One pass over `data` in its order, the same steps as step() per sample, STAGED_STEPS to a
-   * call; `onStep(i, loss)` for each sample once its call returned. Returns the mean loss.
-   */
+  /** One pass over `data` in its order; `onStep(i, loss)` after each sample. Returns the mean loss. */
   trainEpoch(data: Dataset, options: { onStep?: (index: number, loss: number) => void } = {}): number {
+    const n = this.sample.length;
     let sum = 0;
-    for (let start = 0; start < data.count; start += STAGED_STEPS) {
-      const count = Math.min(STAGED_STEPS, data.count - start);
-      const losses = this.stepsFrom(data, start, count);
-      for (let j = 0; j < count; j++) {
-        sum += losses[j];
-        options.onStep?.(start + j, losses[j]);
-      }
+    for (let i = 0; i < data.count; i++) {
+      const t = this.label.length;
+      const target = this.label instanceof Float32Array ? Array.prototype.slice.call(data.labels, i * t, (i + 1) * t) : data.labels[i];
+      const loss = this.step(data.images.subarray(i * n, (i + 1) * n), target);
+      sum += loss;
+      options.onStep?.(i, loss);
     }
     return data.count ? sum / data.count : NaN;
-  }
-
-  /** Steps on samples start..start+count-1 of `data` (count <= STAGED_STEPS); their losses. */
-  private stepsFrom(data: Dataset, start: number, count: number): ArrayLike<number> {
-    const n = this.sample.length, t = this.label.length;
-    const target = (i: number) => (this.label instanceof Float32Array ? Array.prototype.slice.call(data.labels, i * t, (i + 1) * t) : data.labels[i]);
-    const stage = this.stage;
-    if (!stage) return Array.from({ length: count }, (_, j) => this.step(data.images.subarray((start + j) * n, (start + j + 1) * n), target(start + j)));
-    const images = data.images as Float32Array | Int8Array;
-    if (!(images instanceof this.sample.constructor)) throw new ShapeError(`this trainer takes ${this.report.input} samples (${this.sample.constructor.name}), got ${images?.constructor?.name ?? typeof images}`);
-    if (images.length < (start + count) * n) throw new ShapeError(`${data.count} samples of ${n} values need ${data.count * n} values, got ${images.length}`);
-    stage.samples.set(images.subarray(start * n, (start + count) * n) as never);
-    let staged = 0, bad: ShapeError | undefined; // the steps before a bad label run, as step() by step() would
-    for (; staged < count; staged++) {
-      const label = target(start + staged);
-      if (stage.labels instanceof Float32Array) {
-        if (typeof label === 'number' || label.length !== t) bad = new ShapeError(`an MSE target has ${t} values, got ${typeof label === 'number' ? 'a number' : label.length}`);
-        else stage.labels.set(label, staged * t);
-      } else if (typeof label !== 'number' || !Number.isInteger(label)) bad = new ShapeError(`a label is a class index, got ${label}`);
-      else stage.labels[staged] = label;
-      if (bad) break;
-    }
-    const status = this.exec.run_staged!(staged), done = this.exec.staged_done!();
-    this.steps += done;
-    if (status === Status.BAD_INPUT) throw new ValueError(`train step ${this.steps}: op ${this.exec.error_op()} met a non-finite value or a label outside the classes (sample ${start + done})`);
-    if (status !== Status.OK) throw new DeviceError(`train step ${this.steps} failed at op ${this.exec.error_op()}: ${Status[status] ?? status}`, status);
-    if (bad) throw bad;
-    return stage.losses;
   }
 
   /** Accuracy of the current weights on `data` (inference on the exported model, same build). */
