@@ -394,7 +394,8 @@ describe('fake-quantized forward', () => {
 });
 
 // The full acceptance run (8,000 digits, 20 epochs) is `sparrow prune --allocation global -g 1
-// -e 20 --lr 0.02 --steps 2500 --distill 4 --qat-epochs 6 --int8` (docs/pruning.md); this is
+// -e 20 --lr 0.02 --steps 2500 --distill 4 --teacher reference-cnn-wide --qat-epochs 6 --int8`
+// (docs/pruning.md); this is
 // its light configuration (1,500 digits, 2 epochs, the last quantization-aware), fast enough
 // for a test.
 describe('reference CNN at 70 % over pw1, pw2 and fc (light fine-tuning)', () => {
