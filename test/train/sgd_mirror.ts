@@ -9,6 +9,7 @@ const f = Math.fround;
 /** Bits of the kernels' `flags` argument (sgd_step.ts); 0 = stochastic rounding with QAS. */
 export const UPDATE_NEAREST = 1;
 export const UPDATE_NO_QAS = 2;
+export const UPDATE_CARRY = 4;
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 
@@ -44,10 +45,26 @@ export function gradScaleOf(scale: number, flags: number): number {
   return flags & UPDATE_NO_QAS ? f(scale) : f(1 / f(scale));
 }
 
-/** Momentum state of one kernel call, or null (no momentum): f32, list order, as on the device. */
+/**
+ * State of one kernel call, list order, as on the device, or null (none): momentum f32, or with
+ * UPDATE_CARRY the weights' int8 carry fractions (biases then have none).
+ */
 export interface MomentumState {
-  weights: Float32Array | null;
+  weights: Float32Array | Int8Array | null;
   biases: Float32Array | null;
+}
+
+/**
+ * Carry rounding (sgd_step.ts), in plain integers: the master value t = q * 256 + f moves by
+ * the step rounded to 1/256 quanta (ties to even), clamped to [-127.5, 127.5) quanta; q is its
+ * nearest quantum (ties up), f the rest. Returns the new q; writes f.
+ */
+export function carryStep(q: number, step: number, fractions: Int8Array, at: number): number {
+  const fine = roundHalfEven(f(Math.min(Math.max(step, -1024), 1024) * 256));
+  const t = Math.min(Math.max(q * 256 + fractions[at] - fine, -127 * 256 - 128), 127 * 256 + 127);
+  const w = Math.floor((t + 128) / 256);
+  fractions[at] = t - w * 256;
+  return w;
 }
 
 /**
@@ -76,8 +93,11 @@ export function stepParameter(
   return Math.min(Math.max(q - r, lo), hi);
 }
 
-export const stepWeight = (q: number, grad: number, gradScale: number, s: SgdSettings, state: Float32Array | null, at: number, prng: DevicePrng) =>
-  stepParameter(q, grad, gradScale, s.lrW, s.momentum, state, at, s.flags, prng, -127, 127, 1024);
+export function stepWeight(q: number, grad: number, gradScale: number, s: SgdSettings, state: Float32Array | Int8Array | null, at: number, prng: DevicePrng): number | null {
+  if (!(s.flags & UPDATE_CARRY)) return stepParameter(q, grad, gradScale, s.lrW, s.momentum, state as Float32Array | null, at, s.flags, prng, -127, 127, 1024);
+  const step = f(f(s.lrW) * f(grad * gradScale)); // no momentum, no draw
+  return Number.isFinite(step) ? carryStep(q, step, state as Int8Array, at) : null;
+}
 export const stepBias = (q: number, grad: number, gradScale: number, s: SgdSettings, state: Float32Array | null, at: number, prng: DevicePrng) =>
   stepParameter(q, grad, gradScale, s.lrB, s.momentum, state, at, s.flags, prng, INT32_MIN, INT32_MAX, 4294967296);
 

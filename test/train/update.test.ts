@@ -1,6 +1,6 @@
 // Fused gradient + in-place update kernels (conv2d, depthwise, fully connected / 1x1, bias):
-// bit-exact against the TypeScript mirror of the documented formula (both roundings, QAS on
-// and off, momentum, channel subsets, every variant on both builds from the same seed);
+// bit-exact against the TypeScript mirror of the documented formula (all three roundings, QAS
+// on and off, momentum, channel subsets, every variant on both builds from the same seed);
 // gradients against the fp32 engine and finite differences; one int8 step equal to one fp32
 // SGD step (QAS) and the plain int8-domain step without QAS; stochastic rounding unbiased and
 // reproducible; saturation; bad arguments.
@@ -11,8 +11,8 @@ import { Status } from '../../src/formats/schema.js';
 import { Rng } from '../helpers/rng.js';
 import { firstBitMismatch, loadTrainKernels, trainVariants, Workspace, type KernelBuild } from '../helpers/train_kernels.js';
 import { abs32, dequantize, expectFiniteDifferences, expectWithinBound } from './cases.js';
-import { UPDATE_NEAREST, UPDATE_NO_QAS, biasGrad, conv2dWeightGrad, depthwiseWeightGrad, roundHalfEven } from './sgd_mirror.js';
-import { KERNEL_OF, rowsGeometry, runKernel, runMirror, updateCase, type UpdateCase, type UpdateKind, type UpdateResult } from './update_cases.js';
+import { UPDATE_CARRY, UPDATE_NEAREST, UPDATE_NO_QAS, biasGrad, conv2dWeightGrad, depthwiseWeightGrad, roundHalfEven } from './sgd_mirror.js';
+import { KERNEL_OF, perChannelWeights, rowsGeometry, runKernel, runMirror, updateCase, type UpdateCase, type UpdateKind, type UpdateResult } from './update_cases.js';
 
 const SEED = 0x5eed;
 const workspaces = new Map<KernelBuild, Workspace>();
@@ -35,7 +35,7 @@ function expectSameResult(label: string, actual: UpdateResult, expected: UpdateR
     const e = expected.state[part];
     if (!e) continue;
     const at = firstBitMismatch(actual.state[part]!, e);
-    expect(at, `${label}: momentum ${part} [${at}] ${actual.state[part]![at]}, expected ${e[at]}`).toBe(-1);
+    expect(at, `${label}: state ${part} [${at}] ${actual.state[part]![at]}, expected ${e[at]}`).toBe(-1);
   }
   expect(actual.nextDraw, `${label}: PRNG draws consumed differ`).toBe(expected.nextDraw);
 }
@@ -260,13 +260,19 @@ group('saturation and bad input', () => {
     }
   });
 
-  it('rejects a channel out of range or an unknown flag bit without writing anything', () => {
+  it('rejects a channel out of range, an unknown flag bit, or carry with momentum or without its state, without writing anything', () => {
     for (const kind of ['conv2d', 'depthwise_conv2d', 'fully_connected', 'bias'] as const) {
       for (const v of trainVariants(KERNEL_OF[kind])) {
         const c = updateCase(kind, new Rng(5), 3);
-        for (const bad of [{ ...c, channels: [...c.channels, c.o.outC] }, { ...c, channels: [-1] }, { ...c, settings: { ...c.settings, flags: 4 } }, { ...c, settings: { ...c.settings, flags: -1 } }]) {
+        const bads = [{ ...c, channels: [...c.channels, c.o.outC] }, { ...c, channels: [-1] }, { ...c, settings: { ...c.settings, flags: 8 } }, { ...c, settings: { ...c.settings, flags: -1 } }];
+        if (kind !== 'bias') {
+          const fractions = new Int8Array(c.channels.length * perChannelWeights(kind, c.o.g));
+          bads.push({ ...c, settings: { ...c.settings, flags: UPDATE_CARRY, momentum: 0.9 }, state: { weights: fractions, biases: null } });
+          bads.push({ ...c, settings: { ...c.settings, flags: UPDATE_CARRY, momentum: 0 }, state: { weights: null, biases: null } });
+        }
+        for (const bad of bads) {
           const out = run(bad, v.build, v.name, 7);
-          expect(out.status, `${v.name}: channels ${JSON.stringify(bad.channels)}, flags ${bad.settings.flags}`).toBe(Status.BAD_ARGUMENT);
+          expect(out.status, `${v.name}: channels ${JSON.stringify(bad.channels)}, flags ${bad.settings.flags}, momentum ${bad.settings.momentum}, state ${bad.state.weights !== null}`).toBe(Status.BAD_ARGUMENT);
           expect(firstBitMismatch(out.filter, c.filter)).toBe(-1);
           if (c.bias) expect(firstBitMismatch(out.bias!, c.bias)).toBe(-1);
           expect(out.nextDraw, 'no PRNG draw').toBe(runMirror({ ...c, channels: [] }, 7).nextDraw);

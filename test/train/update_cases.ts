@@ -6,7 +6,7 @@ import { Rng } from '../helpers/rng.js';
 import type { KernelExports, Workspace } from '../helpers/train_kernels.js';
 import { EDGE_CHANNELS, describeWindow, normalArray, randomScales, randomWeights, randomWindow } from './cases.js';
 import {
-  DevicePrng, UPDATE_NEAREST, UPDATE_NO_QAS, conv2dUpdateMirror, depthwiseUpdateMirror, updateMirror,
+  DevicePrng, UPDATE_CARRY, UPDATE_NEAREST, UPDATE_NO_QAS, conv2dUpdateMirror, depthwiseUpdateMirror, updateMirror,
   type MomentumState, type SgdSettings, type UpdateOperands,
 } from './sgd_mirror.js';
 
@@ -48,19 +48,19 @@ function selectChannels(rng: Rng, n: number): number[] {
 }
 
 function randomSettings(rng: Rng, index: number): SgdSettings {
-  return {
-    lrW: 10 ** rng.uniform(-4, -1), lrB: 10 ** rng.uniform(-4, -1),
-    momentum: rng.next() < 0.5 ? 0.9 : 0,
-    // even cases stochastic, odd nearest; every other pair without QAS
-    flags: (index % 2 === 0 ? 0 : UPDATE_NEAREST) | (index % 4 >= 2 ? UPDATE_NO_QAS : 0),
-  };
+  const lrW = 10 ** rng.uniform(-4, -1), lrB = 10 ** rng.uniform(-4, -1);
+  const momentum = rng.next() < 0.5 ? 0.9 : 0;
+  // even cases stochastic, odd nearest; every other pair without QAS; every third case carries
+  // (weights only: the rounding bit still rounds the biases; no momentum)
+  const flags = (index % 2 === 0 ? 0 : UPDATE_NEAREST) | (index % 4 >= 2 ? UPDATE_NO_QAS : 0);
+  return index % 3 === 2 ? { lrW, lrB, momentum: 0, flags: flags | UPDATE_CARRY } : { lrW, lrB, momentum, flags };
 }
 
 export function perChannelWeights(kind: UpdateKind, g: WindowGeometry): number {
   return kind === 'conv2d' || kind === 'fully_connected' ? g.kH * g.kW * g.inC : kind === 'depthwise_conv2d' ? g.kH * g.kW : 0;
 }
 
-/** A seeded case; momentum state (when used) starts random. */
+/** A seeded case; momentum state or carry fractions (when used) start random. */
 export function updateCase(kind: UpdateKind, rng: Rng, index: number): UpdateCase {
   let g: WindowGeometry, outC: number, label: string;
   if (kind === 'fully_connected' || kind === 'bias') {
@@ -88,7 +88,8 @@ export function updateCase(kind: UpdateKind, rng: Rng, index: number): UpdateCas
   const bias = withBias ? Int32Array.from({ length: outC }, () => rng.int(-100_000, 100_000)) : null;
   const perChannel = perChannelWeights(kind, g);
   const state: MomentumState = {
-    weights: settings.momentum ? normalArray(rng, channels.length * perChannel, 0.1) : null,
+    weights: settings.flags & UPDATE_CARRY ? rng.int8Array(channels.length * perChannel)
+      : settings.momentum ? normalArray(rng, channels.length * perChannel, 0.1) : null,
     biases: settings.momentum && withBias ? normalArray(rng, channels.length, 0.1) : null,
   };
   return { kind, label: `${label}, ${channels.length} channels, ${JSON.stringify(settings)}, bias ${withBias}`, o, filter: randomWeights(rng, filterSize), bias, channels, settings, state };
@@ -104,7 +105,8 @@ export function runKernel(c: UpdateCase, k: KernelExports, ws: Workspace, fn: st
   const x = ws.i8(o.x), dY = ws.f32(o.dY), filter = ws.i8(c.filter), scales = ws.f32(o.scales);
   const bias = c.bias ? ws.i32(c.bias) : 0;
   const channels = ws.i32(c.channels);
-  const wState = c.state.weights ? ws.f32(c.state.weights) : 0;
+  const w8 = c.state.weights instanceof Int8Array;
+  const wState = !c.state.weights ? 0 : c.state.weights instanceof Int8Array ? ws.i8(c.state.weights) : ws.f32(c.state.weights);
   const bState = c.state.biases ? ws.f32(c.state.biases) : 0;
   k.prng_seed(seed);
   let status: number;
@@ -128,7 +130,7 @@ export function runKernel(c: UpdateCase, k: KernelExports, ws: Workspace, fn: st
     filter: ws.readI8(filter, c.filter.length),
     bias: c.bias ? new Int32Array(k.memory.buffer, bias, c.bias.length).slice() : null,
     state: {
-      weights: c.state.weights ? ws.readF32(wState, c.state.weights.length) : null,
+      weights: !c.state.weights ? null : w8 ? ws.readI8(wState, c.state.weights.length) : ws.readF32(wState, c.state.weights.length),
       biases: c.state.biases ? ws.readF32(bState, c.state.biases.length) : null,
     },
     nextDraw: k.prng_next_u32() >>> 0,

@@ -10,7 +10,8 @@
 //   selected       i32 [selectedCount]  output channels to update, each in [0, outC), in order
 //   biasMomentum   f32 [selectedCount]  momentum state per selected channel (list order), or 0
 //   flags          UPDATE_NEAREST | UPDATE_NO_QAS bits (sgd_step.ts); stochastic rounding draws
-//                  once per channel, list order
+//                  once per channel, list order; UPDATE_CARRY is ignored (int32 biases round
+//                  by bit 0: their quanta are s_x s_w[c], fine enough to need no fraction)
 // Returns Status.OK; BAD_ARGUMENT (nothing written) for a channel out of range or an unknown
 // flag bit; BAD_INPUT when some step was not finite (those biases unchanged).
 import { Status } from '../../formats/schema';

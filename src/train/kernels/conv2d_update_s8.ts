@@ -11,33 +11,34 @@
 //   geometry       strides and leading padding as the forward record
 //   selected       i32 [selectedCount]               output channels to update, each in [0, outC)
 //   lrW, lrB       learning rates; momentum: coefficient, used only with state pointers
-//   weightMomentum f32 [selectedCount][kH][kW][inC]  state per updated weight (list order), or 0
+//   weightState    [selectedCount][kH][kW][inC]      state per updated weight (list order), or 0:
+//                  f32 momentum, or with UPDATE_CARRY the int8 carry fraction (then momentum = 0)
 //   biasMomentum   f32 [selectedCount]               state per updated bias, or 0
-//   flags          UPDATE_NEAREST | UPDATE_NO_QAS bits (sgd_step.ts); 0 = stochastic, QAS
+//   flags          UPDATE_NEAREST | UPDATE_NO_QAS | UPDATE_CARRY bits (sgd_step.ts); 0 = stochastic, QAS
 //
 // Per selected channel c, per weight (ky, kx, ic), in filter order:
 //   dW = inScale * sum over outputs (oy, ox) whose tap (ky, kx) is in bounds, row-major, of
 //        outGrad[oy][ox][c] * (x_q[iy][ix][ic] - inZp)
 // then stepWeightS8 with weightGradScale (1 / s_w[c], or s_w[c] without QAS); then, if bias != 0, the bias as bias_update_s32.
 // PRNG draws (stochastic rounding): channels in list order; per channel its weights in
-// filter order, then its bias. The updated weights are not read back by this kernel: run
+// filter order (none with UPDATE_CARRY), then its bias. The updated weights are not read back by this kernel: run
 // conv2d_backward_input_f32 first if the input gradient should see the old weights.
-// Returns Status.OK; BAD_ARGUMENT (nothing written) for a channel out of range or an unknown
-// flag bit; BAD_INPUT when some step was not finite (those parameters unchanged).
+// Returns Status.OK; BAD_ARGUMENT (nothing written) for a channel out of range, an unknown
+// flag bit, or UPDATE_CARRY with momentum or without weightState; BAD_INPUT when some step was not finite (those parameters unchanged).
 import { Status } from '../../formats/schema';
 import { biasGradScale, channelGradSum } from './bias_update_s32';
-import { channelsInRange, isUpdateFlags, stepBiasS32, stepWeightS8, weightGradScale } from './sgd_step';
+import { channelsInRange, stepBiasS32, stepWeightS8, weightGradScale, weightStateAt, weightUpdateModeOk } from './sgd_step';
 import { endOutputOfTap, firstOutputOfTap } from './window';
 
-export function conv2d_update_s8(input: usize, inH: i32, inW: i32, inC: i32, inZp: i32, inScale: f32, outGrad: usize, outH: i32, outW: i32, outC: i32, filter: usize, kH: i32, kW: i32, filterScales: usize, bias: usize, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, selected: usize, selectedCount: i32, lrW: f32, lrB: f32, momentum: f32, weightMomentum: usize, biasMomentum: usize, flags: i32): i32 {
-  if (!channelsInRange(selected, selectedCount, outC) || !isUpdateFlags(flags)) return Status.BAD_ARGUMENT;
+export function conv2d_update_s8(input: usize, inH: i32, inW: i32, inC: i32, inZp: i32, inScale: f32, outGrad: usize, outH: i32, outW: i32, outC: i32, filter: usize, kH: i32, kW: i32, filterScales: usize, bias: usize, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, selected: usize, selectedCount: i32, lrW: f32, lrB: f32, momentum: f32, weightState: usize, biasMomentum: usize, flags: i32): i32 {
+  if (!channelsInRange(selected, selectedCount, outC) || !weightUpdateModeOk(flags, momentum, weightState)) return Status.BAD_ARGUMENT;
   const filterSize = kH * kW * inC;
   let finite = true;
   for (let i = 0; i < selectedCount; i++) {
     const c = load<i32>(selected + (<usize>i << 2));
     const gradScale = weightGradScale(filterScales, c, flags);
     const w = filter + <usize>(c * filterSize);
-    const state = weightMomentum == 0 ? 0 : weightMomentum + (<usize>(i * filterSize) << 2);
+    const state = weightStateAt(weightState, i * filterSize, flags);
     for (let ky = 0; ky < kH; ky++) {
       const oy0 = firstOutputOfTap(padTop, ky, strideH);
       const oy1 = endOutputOfTap(inH, padTop, ky, strideH, outH);
@@ -55,7 +56,7 @@ export function conv2d_update_s8(input: usize, inH: i32, inW: i32, inC: i32, inZ
             }
           }
           const k = (ky * kW + kx) * inC + ic;
-          const v = state == 0 ? 0 : state + (<usize>k << 2);
+          const v = weightStateAt(state, k, flags);
           finite = stepWeightS8(w + <usize>k, acc * inScale, gradScale, lrW, momentum, v, flags) && finite;
         }
       }

@@ -8,7 +8,7 @@
 //   filterScales   f32 [channels]               s_w[c]
 //   bias           i32 [channels]               updated in place for the selected channels, or 0 (frozen)
 //   selected       i32 [selectedCount]          channels to update, each in [0, channels)
-//   weightMomentum f32 [selectedCount][kH][kW]  state per updated weight (list order), or 0
+//   weightState    [selectedCount][kH][kW]      state per updated weight (list order), or 0, as conv2d_update_s8
 //   biasMomentum   f32 [selectedCount]          state per updated bias, or 0
 //   other arguments as conv2d_update_s8
 //
@@ -21,17 +21,17 @@
 // Returns as conv2d_update_s8.
 import { Status } from '../../formats/schema';
 import { biasGradScale, channelGradSum } from './bias_update_s32';
-import { channelsInRange, isUpdateFlags, stepBiasS32, stepWeightS8, weightGradScale } from './sgd_step';
+import { channelsInRange, stepBiasS32, stepWeightS8, weightGradScale, weightStateAt, weightUpdateModeOk } from './sgd_step';
 import { endOutputOfTap, firstOutputOfTap } from './window';
 
-export function depthwise_conv2d_update_s8(input: usize, inH: i32, inW: i32, channels: i32, inZp: i32, inScale: f32, outGrad: usize, outH: i32, outW: i32, filter: usize, kH: i32, kW: i32, filterScales: usize, bias: usize, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, selected: usize, selectedCount: i32, lrW: f32, lrB: f32, momentum: f32, weightMomentum: usize, biasMomentum: usize, flags: i32): i32 {
-  if (!channelsInRange(selected, selectedCount, channels) || !isUpdateFlags(flags)) return Status.BAD_ARGUMENT;
+export function depthwise_conv2d_update_s8(input: usize, inH: i32, inW: i32, channels: i32, inZp: i32, inScale: f32, outGrad: usize, outH: i32, outW: i32, filter: usize, kH: i32, kW: i32, filterScales: usize, bias: usize, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, selected: usize, selectedCount: i32, lrW: f32, lrB: f32, momentum: f32, weightState: usize, biasMomentum: usize, flags: i32): i32 {
+  if (!channelsInRange(selected, selectedCount, channels) || !weightUpdateModeOk(flags, momentum, weightState)) return Status.BAD_ARGUMENT;
   const taps = kH * kW;
   let finite = true;
   for (let i = 0; i < selectedCount; i++) {
     const c = load<i32>(selected + (<usize>i << 2));
     const gradScale = weightGradScale(filterScales, c, flags);
-    const state = weightMomentum == 0 ? 0 : weightMomentum + (<usize>(i * taps) << 2);
+    const state = weightStateAt(weightState, i * taps, flags);
     for (let ky = 0; ky < kH; ky++) {
       const oy0 = firstOutputOfTap(padTop, ky, strideH);
       const oy1 = endOutputOfTap(inH, padTop, ky, strideH, outH);
@@ -48,7 +48,7 @@ export function depthwise_conv2d_update_s8(input: usize, inH: i32, inW: i32, cha
           }
         }
         const t = ky * kW + kx;
-        const v = state == 0 ? 0 : state + (<usize>t << 2);
+        const v = weightStateAt(state, t, flags);
         finite = stepWeightS8(filter + <usize>(t * channels + c), acc * inScale, gradScale, lrW, momentum, v, flags) && finite;
       }
     }

@@ -9,7 +9,7 @@
 //   filterScales   f32 [outC]                s_w[c]
 //   bias           i32 [outC]                updated in place for the selected channels, or 0 (frozen)
 //   selected       i32 [selectedCount]       output channels to update, each in [0, outC)
-//   weightMomentum f32 [selectedCount][inC]  state per updated weight (list order), or 0
+//   weightState    [selectedCount][inC]      state per updated weight (list order), or 0, as conv2d_update_s8
 //   biasMomentum   f32 [selectedCount]       state per updated bias, or 0
 //   other arguments as conv2d_update_s8
 //
@@ -19,23 +19,23 @@
 // list order, each channel's weights, then its bias. Returns as conv2d_update_s8.
 import { Status } from '../../formats/schema';
 import { biasGradScale, channelGradSum } from './bias_update_s32';
-import { channelsInRange, isUpdateFlags, stepBiasS32, stepWeightS8, weightGradScale } from './sgd_step';
+import { channelsInRange, stepBiasS32, stepWeightS8, weightGradScale, weightStateAt, weightUpdateModeOk } from './sgd_step';
 
-export function fully_connected_update_s8(input: usize, rows: i32, inC: i32, inZp: i32, inScale: f32, outGrad: usize, outC: i32, filter: usize, filterScales: usize, bias: usize, selected: usize, selectedCount: i32, lrW: f32, lrB: f32, momentum: f32, weightMomentum: usize, biasMomentum: usize, flags: i32): i32 {
-  if (!channelsInRange(selected, selectedCount, outC) || !isUpdateFlags(flags)) return Status.BAD_ARGUMENT;
+export function fully_connected_update_s8(input: usize, rows: i32, inC: i32, inZp: i32, inScale: f32, outGrad: usize, outC: i32, filter: usize, filterScales: usize, bias: usize, selected: usize, selectedCount: i32, lrW: f32, lrB: f32, momentum: f32, weightState: usize, biasMomentum: usize, flags: i32): i32 {
+  if (!channelsInRange(selected, selectedCount, outC) || !weightUpdateModeOk(flags, momentum, weightState)) return Status.BAD_ARGUMENT;
   let finite = true;
   for (let n = 0; n < selectedCount; n++) {
     const c = load<i32>(selected + (<usize>n << 2));
     const gradScale = weightGradScale(filterScales, c, flags);
     const w = filter + <usize>(c * inC);
-    const state = weightMomentum == 0 ? 0 : weightMomentum + (<usize>(n * inC) << 2);
+    const state = weightStateAt(weightState, n * inC, flags);
     for (let i = 0; i < inC; i++) {
       let acc: f32 = 0;
       for (let r = 0; r < rows; r++) {
         const dy = load<f32>(outGrad + (<usize>(r * outC + c) << 2));
         acc += dy * <f32>(<i32>load<i8>(input + <usize>(r * inC + i)) - inZp);
       }
-      const v = state == 0 ? 0 : state + (<usize>i << 2);
+      const v = weightStateAt(state, i, flags);
       finite = stepWeightS8(w + <usize>i, acc * inScale, gradScale, lrW, momentum, v, flags) && finite;
     }
     if (bias != 0) {

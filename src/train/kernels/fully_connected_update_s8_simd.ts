@@ -4,12 +4,12 @@
 // inC % 4 input selected are scalar.
 import { Status } from '../../formats/schema';
 import { biasGradScale, channelGradSum } from './bias_update_s32';
-import { channelsInRange, isUpdateFlags, stepBiasS32, stepWeightS8, weightGradScale } from './sgd_step';
+import { channelsInRange, stepBiasS32, stepWeightS8, weightGradScale, weightStateAt, weightUpdateModeOk } from './sgd_step';
 import { stepWeightsS8x4 } from './sgd_step_simd';
 import { loadS8x4AsF32 } from './simd_f32';
 
-export function fully_connected_update_s8_simd(input: usize, rows: i32, inC: i32, inZp: i32, inScale: f32, outGrad: usize, outC: i32, filter: usize, filterScales: usize, bias: usize, selected: usize, selectedCount: i32, lrW: f32, lrB: f32, momentum: f32, weightMomentum: usize, biasMomentum: usize, flags: i32): i32 {
-  if (!channelsInRange(selected, selectedCount, outC) || !isUpdateFlags(flags)) return Status.BAD_ARGUMENT;
+export function fully_connected_update_s8_simd(input: usize, rows: i32, inC: i32, inZp: i32, inScale: f32, outGrad: usize, outC: i32, filter: usize, filterScales: usize, bias: usize, selected: usize, selectedCount: i32, lrW: f32, lrB: f32, momentum: f32, weightState: usize, biasMomentum: usize, flags: i32): i32 {
+  if (!channelsInRange(selected, selectedCount, outC) || !weightUpdateModeOk(flags, momentum, weightState)) return Status.BAD_ARGUMENT;
   const vecC = inC & ~3;
   const zp = f32x4.splat(<f32>inZp);
   const scale = f32x4.splat(inScale);
@@ -18,7 +18,7 @@ export function fully_connected_update_s8_simd(input: usize, rows: i32, inC: i32
     const c = load<i32>(selected + (<usize>n << 2));
     const gradScale = weightGradScale(filterScales, c, flags);
     const w = filter + <usize>(c * inC);
-    const state = weightMomentum == 0 ? 0 : weightMomentum + (<usize>(n * inC) << 2);
+    const state = weightStateAt(weightState, n * inC, flags);
     let i = 0;
     for (; i < vecC; i += 4) {
       let acc = f32x4.splat(0);
@@ -26,7 +26,7 @@ export function fully_connected_update_s8_simd(input: usize, rows: i32, inC: i32
         const dy = f32x4.splat(load<f32>(outGrad + (<usize>(r * outC + c) << 2)));
         acc = f32x4.add(acc, f32x4.mul(dy, f32x4.sub(loadS8x4AsF32(input + <usize>(r * inC + i)), zp)));
       }
-      const v = state == 0 ? 0 : state + (<usize>i << 2);
+      const v = weightStateAt(state, i, flags);
       finite = stepWeightsS8x4(w + <usize>i, f32x4.mul(acc, scale), gradScale, lrW, momentum, v, flags) && finite;
     }
     for (; i < inC; i++) {
@@ -35,7 +35,7 @@ export function fully_connected_update_s8_simd(input: usize, rows: i32, inC: i32
         const dy = load<f32>(outGrad + (<usize>(r * outC + c) << 2));
         acc += dy * <f32>(<i32>load<i8>(input + <usize>(r * inC + i)) - inZp);
       }
-      const v = state == 0 ? 0 : state + (<usize>i << 2);
+      const v = weightStateAt(state, i, flags);
       finite = stepWeightS8(w + <usize>i, acc * inScale, gradScale, lrW, momentum, v, flags) && finite;
     }
     if (bias != 0) {

@@ -1,9 +1,12 @@
 // The in-place parameter update shared by every *_update_s8 kernel: SGD (optional momentum)
 // written straight back into an int8 weight or an int32 bias, with or without quantization-aware
-// scaling (QAS), with stochastic or nearest rounding. docs/training-math.md derives the scales.
+// scaling (QAS), with stochastic, nearest or carry rounding. docs/training-math.md derives the
+// scales.
 //
 // Every update kernel takes `flags` (the container's UPDATE_FLAGS param): bit 0 UPDATE_NEAREST
-// (else stochastic rounding), bit 1 UPDATE_NO_QAS (else QAS); 0 = stochastic with QAS.
+// (else stochastic rounding), bit 1 UPDATE_NO_QAS (else QAS), bit 2 UPDATE_CARRY (int8 weights
+// only: error feedback through a fraction state, below; bit 0 then only rounds biases, which
+// ignore bit 2); 0 = stochastic with QAS.
 //
 // For one parameter with quantization scale s (s_w[c] for a weight, s_x * s_w[c] for a bias)
 // and real-valued gradient gReal = dL/d(real value), gradScale is the f32 factor
@@ -17,14 +20,25 @@
 // round(): stochastic: floor(step) + (u < step - floor(step) ? 1 : 0), u = prngUniform()
 //          (one draw per parameter, drawn before anything else, even when the step is skipped);
 //          UPDATE_NEAREST: nearest integer, ties to even; no draw.
-// A non-finite step (NaN or infinite gradient, lr or scale) leaves q and v untouched and the
-// helper returns false; kernels report that as Status.BAD_INPUT after finishing the others.
+// UPDATE_CARRY (weights, no momentum, no draw): each weight w8 has an int8 fraction f in its
+// state, in 1/256 quanta; the master value t = w8 * 256 + f (an i32) takes the exact step
+//   t = clamp(t - nearest(clamp(step) * 256), CARRY_MIN, CARRY_MAX)    ties to even
+//   w8 = (t + 128) >> 8    the nearest quantum, ties up;    f = t - w8 * 256 in [-128, 127]
+// so steps below a quantum accumulate in f until they move w8. Saturation clamps t, i.e. the
+// master value stays in [-127.5, 127.5) quanta (w8 in [-127, 127], f keeps its last bit).
+// A non-finite step (NaN or infinite gradient, lr or scale) leaves q and v (or f) untouched and
+// the helper returns false; kernels report that as Status.BAD_INPUT after finishing the others.
 import { prngUniform } from './prng';
 
 /** Bits of every update kernel's `flags` argument. */
 export const UPDATE_NEAREST: i32 = 1;
 export const UPDATE_NO_QAS: i32 = 2;
-const UPDATE_FLAG_BITS: i32 = UPDATE_NEAREST | UPDATE_NO_QAS;
+export const UPDATE_CARRY: i32 = 4;
+const UPDATE_FLAG_BITS: i32 = UPDATE_NEAREST | UPDATE_NO_QAS | UPDATE_CARRY;
+
+/** Carry: the master value t = w8 * 256 + f is clamped to [-127.5, 127.5) quanta. */
+export const CARRY_MIN: i32 = -127 * 256 - 128;
+export const CARRY_MAX: i32 = 127 * 256 + 127;
 
 /** Steps beyond this many quanta saturate any int8 weight, and clamping keeps the f32 -> i32 conversion in range. */
 export const WEIGHT_STEP_LIMIT: f32 = 1024;
@@ -41,6 +55,30 @@ export function isUpdateFlags(flags: i32): bool {
 @inline
 export function roundsNearest(flags: i32): bool {
   return (flags & UPDATE_NEAREST) != 0;
+}
+
+// @ts-ignore: decorator
+@inline
+export function carries(flags: i32): bool {
+  return (flags & UPDATE_CARRY) != 0;
+}
+
+/**
+ * A weight kernel's mode is valid: known flag bits, and carry only with its fraction state
+ * (`weightState` != 0) and without momentum (the state slot holds one or the other).
+ */
+export function weightUpdateModeOk(flags: i32, momentum: f32, weightState: usize): bool {
+  return isUpdateFlags(flags) && (!carries(flags) || (momentum == 0 && weightState != 0));
+}
+
+/**
+ * Address of weight j's state in the weight-state array at `base` (0: none, returns 0): f32
+ * momentum (4 bytes a weight) or, with UPDATE_CARRY, the int8 fraction (1 byte a weight).
+ */
+// @ts-ignore: decorator
+@inline
+export function weightStateAt(base: usize, j: i32, flags: i32): usize {
+  return base == 0 ? 0 : base + (<usize>j << (carries(flags) ? 0 : 2));
 }
 
 /** gradScale of a parameter with quantization scale `scale`: 1 / scale (QAS) or scale (no QAS), in f32. */
@@ -77,16 +115,35 @@ function sgdStep(gradReal: f32, gradScale: f32, lr: f32, momentum: f32, v: usize
   return step;
 }
 
-/** Updates the int8 weight at `weight`; false when the step was not finite (nothing written). */
+/**
+ * Updates the int8 weight at `weight`; `state`: its momentum (f32) or, with UPDATE_CARRY, its
+ * fraction (int8), or 0. False when the step was not finite (nothing written).
+ */
 // @ts-ignore: decorator
 @inline
-export function stepWeightS8(weight: usize, gradReal: f32, gradScale: f32, lr: f32, momentum: f32, v: usize, flags: i32): bool {
+export function stepWeightS8(weight: usize, gradReal: f32, gradScale: f32, lr: f32, momentum: f32, state: usize, flags: i32): bool {
+  if (carries(flags)) return carryWeightS8(weight, state, sgdStep(gradReal, gradScale, lr, 0, 0));
+  const v = state;
   const u: f32 = roundsNearest(flags) ? 0 : prngUniform();
   const step = sgdStep(gradReal, gradScale, lr, momentum, v);
   if (isNaN<f32>(step)) return false;
   const r = <i32>min<f32>(max<f32>(roundStep(step, u, flags), -WEIGHT_STEP_LIMIT), WEIGHT_STEP_LIMIT);
   const q = <i32>load<i8>(weight) - r;
   store<i8>(weight, <i8>(q < -127 ? -127 : q > 127 ? 127 : q));
+  return true;
+}
+
+/** Carry rounding of `step` (quanta, or NaN: nothing written) into the weight and its fraction. */
+// @ts-ignore: decorator
+@inline
+function carryWeightS8(weight: usize, fraction: usize, step: f32): bool {
+  if (isNaN<f32>(step)) return false;
+  const fine = <i32>nearest<f32>(min<f32>(max<f32>(step, -WEIGHT_STEP_LIMIT), WEIGHT_STEP_LIMIT) * 256);
+  let t = (<i32>load<i8>(weight) << 8) + <i32>load<i8>(fraction) - fine;
+  t = t < CARRY_MIN ? CARRY_MIN : t > CARRY_MAX ? CARRY_MAX : t;
+  const w = (t + 128) >> 8;
+  store<i8>(weight, <i8>w);
+  store<i8>(fraction, <i8>(t - (w << 8)));
   return true;
 }
 
