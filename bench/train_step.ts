@@ -3,6 +3,9 @@
 // {"what","build","shape","median","min","max","unit"} (us per step; B for sizes).
 // Targets (docs/training.md): full update <= 360 us on simd, classifier only <= 20 us,
 // sparrow-train.mvp.wasm <= 64 KB.
+// Then, interleaved in one process (same load for each, samples of 200 calls, 40 rounds): the
+// classifier-only step (Trainer.step) and plain inference (Session.run) on each build, {"what":"side-by-side/<what>","build","median","min","max","unit":"us"}:
+// step minus inference is the training overhead.
 // Usage: npx tsx bench/train_step.ts [--profile]
 // --profile: per container op of each step on simd, {"what":"train-op/<recipe>/<k> <OP> <tensor>","us"}:
 // the step cut after op k minus the step cut after op k - 1 (best of 21 runs of 500 steps; noisy below ~0.3 us).
@@ -12,6 +15,8 @@ import { lowerTrainStep } from '../src/compiler/train/lower_train.js';
 import type { TrainRecipe } from '../src/compiler/train/recipe.js';
 import { writeContainer } from '../src/formats/container.js';
 import { NO_TENSOR, Op, Status } from '../src/formats/schema.js';
+import { Model } from '../src/host/model.js';
+import { Session } from '../src/host/session.js';
 import { Trainer, type TrainExecutorExports } from '../src/host/trainer.js';
 import { referenceData, referenceQModel } from '../targets/node/reference.js';
 import { measure, type BenchResult } from './kernels_misc.js';
@@ -43,7 +48,36 @@ export async function benchTrainStep(): Promise<(BenchResult | { what: string; s
       out.push({ what: `train-step/reference-cnn/${what}`, build, shape: `arena ${trainer.report.arenaBytes} B`, unit: 'us', ...measure(step, 1, 'us') });
     }
   }
+  for (const build of ['mvp', 'simd'] as const) out.push(...(await sideBySide(build)));
   return out;
+}
+
+/** The classifier-only step and inference, interleaved (see the usage note). */
+async function sideBySide(build: 'mvp' | 'simd', calls = 200, rounds = 40): Promise<BenchResult[]> {
+  const data = referenceData();
+  const { qmodel } = referenceQModel('reference-cnn', data);
+  const images = data.train.images, labels = data.train.labels;
+  const trainer = await Trainer.create(qmodel, {}, { build });
+  const session = await Session.create(Model.compile(qmodel, { sparse: 'never' }), { build });
+  const sample = (k: number) => images.subarray((k % 256) * 784, ((k % 256) + 1) * 784);
+  const cases: [string, () => void][] = [
+    ['classifier-only step, Trainer.step', () => { for (let k = 0; k < calls; k++) trainer.step(sample(k), labels[k % 256]); }],
+    ['inference, Session.run', () => { for (let k = 0; k < calls; k++) session.run(sample(k)); }],
+  ];
+  for (const [, run] of cases) for (let w = 0; w < 10; w++) run(); // warm-up and tier-up
+  const us = cases.map(() => [] as number[]);
+  for (let r = 0; r < rounds; r++) {
+    cases.forEach(([, run], c) => {
+      const t0 = performance.now();
+      run();
+      us[c].push(((performance.now() - t0) * 1000) / calls);
+    });
+  }
+  const round = (x: number) => Math.round(x * 100) / 100;
+  return cases.map(([what], c) => {
+    const v = us[c].sort((a, b) => a - b);
+    return { what: `side-by-side/${what}`, build, shape: 'reference-cnn, batch 1', unit: 'us', median: round(v[rounds >> 1]), min: round(v[0]), max: round(v[rounds - 1]) };
+  });
 }
 
 /** Microseconds per op of one train step on `build` (see the usage note above). */

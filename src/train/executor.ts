@@ -41,7 +41,6 @@ import { relu_mask_s8 } from './kernels/relu_mask_s8';
 import { relu_mask_s8_simd } from './kernels/relu_mask_s8_simd';
 import { softmax_cross_entropy_s8 } from './kernels/softmax_cross_entropy_s8';
 import { softmax_cross_entropy_loss_s8 } from './kernels/softmax_cross_entropy_loss_s8';
-import { dropStage } from './staged_steps';
 
 /**
  * The arena accounting (bind/release per step, high-water marks by category) is a function of
@@ -53,7 +52,6 @@ let accounted = false;
 /** As the inference load, then copies every TRAINABLE tensor's initial value into the arena and zeroes the optimizer state. */
 export function loadTrainStep(len: u32, budget: u32): i32 {
   accounted = false;
-  dropStage();
   const status = loadContainer(len, budget);
   if (status != Status.OK) return status;
   for (let t: u32 = 0; t < tensorCountOf(); t++) {
