@@ -1,6 +1,8 @@
 // Trains the reference models on MNIST (seeded) and writes the fp32 artifacts
-// models/reference-cnn.json and models/reference-mlp.json (format: src/compiler/serialize.ts).
-// Usage: npx tsx scripts/train-reference.ts [--only cnn|mlp] [--cnn-epochs N] [--mlp-epochs N]
+// models/reference-cnn.json, models/reference-mlp.json and models/reference-cnn-wide.json (the
+// reference CNN at twice the width: the pruning teacher of docs/pruning.md); format:
+// src/compiler/serialize.ts.
+// Usage: npx tsx scripts/train-reference.ts [--only cnn|mlp|cnn-wide] [--cnn-epochs N] [--mlp-epochs N] [--wide-epochs N]
 
 import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
@@ -15,11 +17,13 @@ const INIT_SEED = 7;
 const SHUFFLE_SEED = 11;
 
 const program = new Command()
-  .option('--only <model>', 'cnn or mlp')
+  .option('--only <model>', 'cnn, mlp or cnn-wide')
   .option('--cnn-epochs <n>', 'epochs for the CNN', '24')
   .option('--mlp-epochs <n>', 'epochs for the MLP', '8')
+  .option('--wide-epochs <n>', 'epochs for the wide CNN', '8')
   .parse();
-const opts = program.opts<{ only?: string; cnnEpochs: string; mlpEpochs: string }>();
+const opts = program.opts<{ only?: string; cnnEpochs: string; mlpEpochs: string; wideEpochs: string }>();
+const wanted = (model: string): boolean => opts.only === undefined || opts.only === model;
 
 const data = loadMnist({ seed: DATA_SEED });
 
@@ -46,13 +50,18 @@ function run(file: string, graph: Graph, options: TrainOptions): void {
   console.log(JSON.stringify({ model: graph.name, file, testAccuracy: last.testAccuracy, seconds: meta.trainSeconds }));
 }
 
-if (opts.only !== 'mlp') {
+if (wanted('cnn')) {
   run('models/reference-cnn.json', referenceCnn(INIT_SEED), {
     epochs: Number(opts.cnnEpochs), batchSize: 32, optimizer: 'adam', learningRate: 0.02, schedule: 'cosine', seed: SHUFFLE_SEED,
   });
 }
-if (opts.only !== 'cnn') {
+if (wanted('mlp')) {
   run('models/reference-mlp.json', referenceMlp(INIT_SEED), {
     epochs: Number(opts.mlpEpochs), batchSize: 32, optimizer: 'adam', learningRate: 1e-3, schedule: 'cosine', seed: SHUFFLE_SEED,
+  });
+}
+if (wanted('cnn-wide')) {
+  run('models/reference-cnn-wide.json', referenceCnn(INIT_SEED, 2), {
+    epochs: Number(opts.wideEpochs), batchSize: 32, optimizer: 'adam', learningRate: 0.01, schedule: 'cosine', seed: SHUFFLE_SEED,
   });
 }

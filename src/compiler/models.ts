@@ -7,16 +7,17 @@ import type { Graph } from './graph.js';
 /**
  * A MobileNet-style CNN with 1,338 parameters:
  * conv3x3/2 8 -> dw3x3 -> pw16 -> dw3x3/2 -> pw32 (all SAME, ReLU) -> global avg pool -> fc 10.
- * Output: logits [10].
+ * Output: logits [10]. `width` multiplies every channel count: 2 gives 'reference-cnn-wide'
+ * (3,946 parameters), the distillation teacher of docs/pruning.md.
  */
-export function referenceCnn(seed: number): Graph {
-  const b = new ModelBuilder('reference-cnn', [28, 28, 1]);
+export function referenceCnn(seed: number, width = 1): Graph {
+  const b = new ModelBuilder(width === 1 ? 'reference-cnn' : width === 2 ? 'reference-cnn-wide' : `reference-cnn-x${width}`, [28, 28, 1]);
   let x = b.input();
-  x = b.conv2d(x, { filters: 8, kernel: 3, stride: 2, padding: 'same', activation: 'relu', name: 'conv1' });
+  x = b.conv2d(x, { filters: 8 * width, kernel: 3, stride: 2, padding: 'same', activation: 'relu', name: 'conv1' });
   x = b.depthwise(x, { kernel: 3, padding: 'same', activation: 'relu', name: 'dw1' });
-  x = b.pointwise(x, { filters: 16, activation: 'relu', name: 'pw1' });
+  x = b.pointwise(x, { filters: 16 * width, activation: 'relu', name: 'pw1' });
   x = b.depthwise(x, { kernel: 3, stride: 2, padding: 'same', activation: 'relu', name: 'dw2' });
-  x = b.pointwise(x, { filters: 32, activation: 'relu', name: 'pw2' });
+  x = b.pointwise(x, { filters: 32 * width, activation: 'relu', name: 'pw2' });
   x = b.globalAvgPool(x, { name: 'gap' });
   x = b.fullyConnected(x, { units: 10, name: 'fc' });
   return b.build(x, new Random(seed));

@@ -1,5 +1,5 @@
-// Input gradient of int8 global average pooling, in real values (same scale and zero point in
-// and out; straight through the rounding). NHWC, batch 1.
+// Input gradient of int8 global average pooling, in real values (independent of the input and
+// output grids; straight through the rounding). NHWC, batch 1.
 //
 //   outGrad f32 [channels]              dL/dy, read
 //   inGrad  f32 [inH][inW][channels]    dL/dx, overwritten: every pixel gets outGrad / (inH * inW)
