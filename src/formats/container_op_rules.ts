@@ -36,7 +36,10 @@ export enum Param {
   DIFF_MIN = 11,
   /** An f32 bit pattern (learning rate, input scale): finite and > 0. */
   POSITIVE_F32 = 12,
-  /** Flags of a parameter update, 0..3: bit 0 nearest rounding (else stochastic), bit 1 no QAS (else QAS). */
+  /**
+   * Flags of a parameter update, 0..7: bit 0 nearest rounding (else stochastic), bit 1 no QAS
+   * (else QAS), bit 2 carry rounding of int8 weights (BIAS_UPDATE ignores it).
+   */
   UPDATE_FLAGS = 13,
   /** Momentum coefficient: an f32 bit pattern in [0, 1); 0 = plain SGD. */
   MOMENTUM = 14,
@@ -199,7 +202,7 @@ export function checkOpParams(v: OpView, bad: Fail): void {
       inRange(p, 0, 31), // SOFTMAX_SHIFT
       p <= 0, // DIFF_MIN
       positiveF32(p), // POSITIVE_F32
-      inRange(p, 0, 3), // UPDATE_FLAGS
+      inRange(p, 0, 7), // UPDATE_FLAGS
       unitF32(p), // MOMENTUM
     ][kind];
     if (!ok) bad(v.record + 16 + 4 * i, `param ${i} (${Param[kind]}) = ${p} is out of range`);
@@ -446,12 +449,21 @@ function checkTrainOpShapes(v: OpView, need: Need, slot: (s: number) => number, 
 }
 
 /**
- * An update op's momentum state (its scratch field): one f32 per updated parameter, required
- * when the momentum param (index `param`) is not 0.
+ * An update op's state (its scratch field), one value per updated parameter: FLOAT32 momentum,
+ * required when the momentum param (index `param`) is not 0; or, for a weight op with carry
+ * rounding (UPDATE_FLAGS bit 2, the param before), INT8 carry fractions, required, and then
+ * momentum must be 0.
  */
 function stateOk(v: OpView, updated: number, param: number, need: Need): void {
-  if (v.scratch === 0xffff) need(v.param(param) === 0, v.record + 16 + 4 * param, 'momentum > 0 needs a state tensor (the scratch field)');
-  else need(elements(v.dims(v.scratch)) === updated, v.record + 14, `momentum state [${v.dims(v.scratch)}] must hold ${updated} values (one per updated parameter)`);
+  const momentumAt = v.record + 16 + 4 * param;
+  const carry = v.op !== Op.BIAS_UPDATE && (v.param(param - 1) & 4) !== 0;
+  if (carry) need(v.param(param) === 0, momentumAt, 'carry rounding (UPDATE_FLAGS bit 2) and momentum exclude each other: set momentum 0');
+  const kind = carry ? 'carry fractions' : 'momentum state';
+  if (v.scratch === 0xffff) need(!carry && v.param(param) === 0, carry ? v.record + 14 : momentumAt, `${carry ? 'carry rounding' : 'momentum > 0'} needs a state tensor (the scratch field)`);
+  else {
+    need(v.dtype(v.scratch) === (carry ? DType.INT8 : DType.FLOAT32), v.record + 14, `${kind} must be ${carry ? 'INT8' : 'FLOAT32'}, is ${DType[v.dtype(v.scratch)]}`);
+    need(elements(v.dims(v.scratch)) === updated, v.record + 14, `${kind} [${v.dims(v.scratch)}] must hold ${updated} values (one per updated parameter)`);
+  }
 }
 
 /** A 1x1 or fully connected filter: [Co, Ci] or [Co,1,1,Ci]. */

@@ -374,7 +374,7 @@ function checkOp(k: u32): Status {
   if (scratch != NO_TENSOR) {
     if (scratch >= tensorCount) return fail(Status.BAD_OP, sa);
     const rs = tensorAt(scratch);
-    const state = load<u8>(row + 10) != 0 && u8At(rs + 3) == Category.OPTIMIZER && u8At(rs) == DType.FLOAT32;
+    const state = load<u8>(row + 10) != 0 && u8At(rs + 3) == Category.OPTIMIZER && (u8At(rs) == DType.FLOAT32 || u8At(rs) == DType.INT8);
     if (u8At(rs + 2) != Storage.ARENA || (u8At(rs + 3) != Category.SCRATCH && !state)) return fail(Status.BAD_OP, sa);
   }
   let s = checkOpParams(o, row);
@@ -413,7 +413,7 @@ function paramOk(kind: u32, p: i32, previous: i32): bool {
       const f = reinterpret<f32>(p);
       return isFinite<f32>(f) && f > 0;
     }
-    case P_UPDATE_FLAGS: return p >= 0 && p <= 3;
+    case P_UPDATE_FLAGS: return p >= 0 && p <= 7;
     case P_MOMENTUM: {
       const f = reinterpret<f32>(p);
       return f >= 0 && f < 1;
@@ -601,10 +601,18 @@ function checkSelected(t: u32, channels: u32, at: u32): Status {
   return Status.OK;
 }
 
-/** An update op's momentum state (scratch field): one f32 per updated parameter; required when momentum (param `param`) is not 0. */
+/**
+ * An update op's state (scratch field), one value per updated parameter: FLOAT32 momentum,
+ * required when momentum (param `param`) is not 0; or, for a weight op with carry rounding
+ * (UPDATE_FLAGS bit 2, the param before), INT8 carry fractions, required, with momentum 0.
+ */
 function stateOk(o: u32, updated: u64, param: u32): Status {
   const state = u16At(o + 14);
-  if (state == NO_TENSOR) return i32At(o + 16 + 4 * param) == 0 ? Status.OK : fail(Status.BAD_OP, o + 16 + 4 * param);
+  const momentumAt = o + 16 + 4 * param;
+  const carry = u8At(o) != Op.BIAS_UPDATE && (i32At(momentumAt - 4) & 4) != 0;
+  if (carry && i32At(momentumAt) != 0) return fail(Status.BAD_OP, momentumAt);
+  if (state == NO_TENSOR) return carry ? fail(Status.BAD_OP, o + 14) : i32At(momentumAt) == 0 ? Status.OK : fail(Status.BAD_OP, momentumAt);
+  if (u8At(tensorAt(state)) != (carry ? DType.INT8 : DType.FLOAT32)) return fail(Status.BAD_OP, o + 14);
   return elementsOf(state) == updated ? Status.OK : fail(Status.BAD_OP, o + 14);
 }
 
