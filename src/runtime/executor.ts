@@ -71,7 +71,7 @@ export function container_buffer(len: u32): usize {
 
 /** Validates the container written at container_buffer(len), checks it fits `budget` arena bytes, places the arena. */
 export function load(len: u32, budget: u32): i32 {
-  loaded = validated = false;
+  loaded = validated = accounted = false;
   errorDetail = -1;
   errorOp = -1;
   if (len > reserved) return Status.BAD_ARGUMENT;
@@ -106,8 +106,6 @@ export function error_detail(): i32 { return errorDetail; }
 export function error_op(): i32 { return errorOp; }
 /** True once a container validated and its arena is placed. */
 export function isLoaded(): bool { return loaded; }
-/** Records the op at which a run failed (error_op); a kernel may have set error_detail. */
-export function setRunErrorOp(op: u32): void { errorOp = <i32>op; }
 export function setRunErrorDetail(detail: i32): void { errorDetail = detail; }
 
 function bind(t: u32): void { arenaBind(tensorOffset(t), tensorBytes(t), tensorCategory(t)); }
@@ -134,18 +132,43 @@ function diesHere(k: u32, s: u32): bool {
 
 /** Runs the schedule once over the inputs in the arena. */
 export function run(): i32 {
+  return runSchedule(dispatch);
+}
+
+/**
+ * The arena accounting (bind/release around every op, high-water marks by category) is a
+ * function of the schedule alone, never of the data, so the first successful run after load
+ * measures it and later runs only dispatch: high_water() and high_water_of() keep its values.
+ */
+let accounted = false;
+
+/** Runs `step` for every op k of the schedule (accounted on the first successful run after load); the first failure's Status. */
+export function runSchedule(step: (k: u32) => Status): i32 {
   if (!loaded) return Status.NOT_LOADED;
-  runBegin();
   const steps = opCountOf();
+  if (accounted) {
+    errorDetail = -1;
+    errorOp = -1;
+    for (let k: u32 = 0; k < steps; k++) {
+      const status = step(k);
+      if (status != Status.OK) {
+        errorOp = <i32>k;
+        return status;
+      }
+    }
+    return Status.OK;
+  }
+  runBegin();
   for (let k: u32 = 0; k < steps; k++) {
     const alias = stepBegin(k);
-    const status = dispatch(k);
+    const status = step(k);
     if (status != Status.OK) {
       errorOp = <i32>k;
       return status;
     }
     stepEnd(k, alias);
   }
+  accounted = true;
   return Status.OK;
 }
 
@@ -153,7 +176,7 @@ export function run(): i32 {
  * Before step 0: clears the measurements and binds what is live from the start: the graph
  * inputs and the trainable tensors (initialised at load, live for the whole schedule).
  */
-export function runBegin(): void {
+function runBegin(): void {
   errorDetail = -1;
   errorOp = -1;
   arenaReset();
@@ -162,7 +185,7 @@ export function runBegin(): void {
 }
 
 /** Binds what step k creates; returns the input whose buffer its output takes over (or NO_TENSOR). */
-export function stepBegin(k: u32): u32 {
+function stepBegin(k: u32): u32 {
   const out = opOutput(k), scratch = opScratch(k), alias = aliasedInput(k);
   if (alias != NO_TENSOR) release(alias); // the output takes over its bytes
   if (out != NO_TENSOR) bind(out);
@@ -172,7 +195,7 @@ export function stepBegin(k: u32): u32 {
 }
 
 /** Releases what dies at step k. */
-export function stepEnd(k: u32, alias: u32): void {
+function stepEnd(k: u32, alias: u32): void {
   const out = opOutput(k), scratch = opScratch(k);
   for (let s: u32 = 0; s < opInputCount(k); s++) {
     if (diesHere(k, s) && opInput(k, s) != alias) release(opInput(k, s));

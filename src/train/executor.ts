@@ -15,7 +15,7 @@ import {
 } from '../runtime/container';
 import { arenaBase } from '../runtime/arena';
 import {
-  dispatch, isLoaded, load as loadContainer, ptr, runBegin, setRunErrorDetail, setRunErrorOp, stepBegin, stepEnd,
+  dispatch, isLoaded, load as loadContainer, ptr, runSchedule, setRunErrorDetail,
 } from '../runtime/executor';
 import { apply_mask_f32 } from './kernels/apply_mask_f32';
 import { apply_mask_f32_simd } from './kernels/apply_mask_f32_simd';
@@ -42,16 +42,8 @@ import { relu_mask_s8_simd } from './kernels/relu_mask_s8_simd';
 import { softmax_cross_entropy_s8 } from './kernels/softmax_cross_entropy_s8';
 import { softmax_cross_entropy_loss_s8 } from './kernels/softmax_cross_entropy_loss_s8';
 
-/**
- * The arena accounting (bind/release per step, high-water marks by category) is a function of
- * the schedule alone, never of the data, so the first step after load measures it and later
- * steps skip it: high_water() and high_water_of() keep that step's values.
- */
-let accounted = false;
-
 /** As the inference load, then copies every TRAINABLE tensor's initial value into the arena and zeroes the optimizer state. */
 export function loadTrainStep(len: u32, budget: u32): i32 {
-  accounted = false;
   const status = loadContainer(len, budget);
   if (status != Status.OK) return status;
   for (let t: u32 = 0; t < tensorCountOf(); t++) {
@@ -62,41 +54,9 @@ export function loadTrainStep(len: u32, budget: u32): i32 {
   return Status.OK;
 }
 
-/** Runs one train step over the sample and label in the arena. */
+/** Runs one train step over the sample and label in the arena (accounting: runSchedule). */
 export function run(): i32 {
-  if (!isLoaded()) return Status.NOT_LOADED;
-  if (!accounted) {
-    const status = runAccounted();
-    accounted = status == Status.OK;
-    return status;
-  }
-  setRunErrorOp(<u32>-1);
-  setRunErrorDetail(-1);
-  const steps = opCountOf();
-  for (let k: u32 = 0; k < steps; k++) {
-    const status = dispatchStep(k);
-    if (status != Status.OK) {
-      setRunErrorOp(k);
-      return status;
-    }
-  }
-  return Status.OK;
-}
-
-/** run() with the arena accounting around every op. */
-function runAccounted(): i32 {
-  runBegin();
-  const steps = opCountOf();
-  for (let k: u32 = 0; k < steps; k++) {
-    const alias = stepBegin(k);
-    const status = dispatchStep(k);
-    if (status != Status.OK) {
-      setRunErrorOp(k);
-      return status;
-    }
-    stepEnd(k, alias);
-  }
-  return Status.OK;
+  return runSchedule(dispatchStep);
 }
 
 function dispatchStep(k: u32): Status {
