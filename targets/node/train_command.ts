@@ -12,7 +12,7 @@ import { cliTable } from './table.js';
 import type { Command } from 'commander';
 import { getDevice, sramBudget, type DeviceProfile } from '../../src/compiler/devices.js';
 import { raiseContainer } from '../../src/compiler/raise.js';
-import { parseRecipe, WEIGHT_RATIOS, type TrainRecipe } from '../../src/compiler/train/recipe.js';
+import { parseRecipe, ROUNDINGS, WEIGHT_RATIOS, type TrainRecipe } from '../../src/compiler/train/recipe.js';
 import { describeScheme, measureContributions, searchScheme, trainStepMemory, type Contributions, type SchemeChoice } from '../../src/compiler/train/scheme_search.js';
 import { ValueError } from '../../src/formats/errors.js';
 import { parseModelJson } from '../../src/formats/model_json.js';
@@ -48,6 +48,8 @@ export interface TrainCommandOptions {
   build?: Build | 'auto';
   /** Overrides recipe.epochs. */
   epochs?: string;
+  /** Overrides recipe.rounding: stochastic, nearest or carry. */
+  rounding?: string;
   digits?: string;
   /** Train on the first N digits of the selection only. */
   trainDigits?: string;
@@ -84,6 +86,7 @@ export function defineTrainCommand(program: Command): Command {
     .option('-d, --device <name>', 'device profile', 'stm32f746')
     .option('-b, --build <build>', 'executor build: auto, mvp or simd', 'auto')
     .option('-e, --epochs <n>', 'passes over the training digits (default: the recipe\'s)')
+    .option('--rounding <mode>', 'rounding of the int8 weight updates: stochastic, nearest or carry (default: the recipe\'s)')
     .option('--digits <which>', 'train and test on digits 0-4, 5-9 or all', 'all')
     .option('--train-digits <n>', 'train on the first N digits of the selection')
     .option('--curve <file>', 'write the loss/accuracy curve (.svg or .html)')
@@ -95,7 +98,8 @@ export function defineTrainCommand(program: Command): Command {
 }
 
 export async function trainCommand(o: TrainCommandOptions): Promise<TrainSummary> {
-  const recipe = o.recipe ? parseRecipe(JSON.parse(readFileSync(o.recipe, 'utf8'))) : DEFAULT_TRAIN_RECIPE;
+  const given = o.recipe ? parseRecipe(JSON.parse(readFileSync(o.recipe, 'utf8'))) : DEFAULT_TRAIN_RECIPE;
+  const recipe = o.rounding === undefined ? given : parseRecipe({ ...given, rounding: choice('--rounding', o.rounding, ROUNDINGS) });
   const device = getDevice(o.device ?? 'stm32f746');
   const build = choice('--build', o.build ?? 'auto', ['auto', 'mvp', 'simd'] as const);
   const digits = choice('--digits', o.digits ?? 'all', Object.keys(DIGITS));

@@ -25,7 +25,8 @@ describe('parseRecipe: structure and ranges', () => {
     ['ratio 0', { weights: [{ layer: 'pw1', ratio: 0 }] }, /allowed: 0\.125, 0\.25, 0\.5, 1 \(leave the layer out/],
     ['negative k', { biasLastK: -1 }, /biasLastK must be a whole number >= 0, got -1/],
     ['unknown loss', { loss: 'hinge' }, /loss is "hinge"; allowed: softmax_cross_entropy, mse/],
-    ['unknown rounding', { rounding: 'floor' }, /allowed: stochastic, nearest/],
+    ['unknown rounding', { rounding: 'floor' }, /allowed: stochastic, nearest, carry/],
+    ['carry with momentum', { rounding: 'carry', momentum: 0.5 }, /rounding 'carry' and recipe\.momentum 0\.5 exclude each other/],
     ['a non-boolean qas', { qas: 'off' }, /recipe\.qas must be true or false, got "off"/],
     ['momentum 1', { momentum: 1 }, /momentum is 1; allowed: a number in \[0, 1\)/],
     ['learning rate 0', { learningRate: { weight: 0, bias: 1 } }, /learningRate\.weight must be a finite number > 0, got 0/],
@@ -41,6 +42,8 @@ describe('parseRecipe: structure and ranges', () => {
       epochs: 3, loss: 'mse', rounding: 'nearest', qas: false, momentum: 0.9, seed: 42,
     };
     expect(parseRecipe(JSON.parse(JSON.stringify(r)))).toEqual(r);
+    const carry: TrainRecipe = { ...r, rounding: 'carry', momentum: 0 };
+    expect(parseRecipe(JSON.parse(JSON.stringify(carry)))).toEqual(carry);
   });
 });
 

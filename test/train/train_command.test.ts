@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { trainStepMemory } from '../../src/compiler/train/scheme_search.js';
-import { ValueError } from '../../src/formats/errors.js';
+import { RecipeError, ValueError } from '../../src/formats/errors.js';
 import { modelToJson } from '../../src/formats/model_json.js';
 import { filterClasses } from '../../src/host/datasets/mnist.js';
 import { Model } from '../../src/host/model.js';
@@ -58,6 +58,10 @@ describe('sparrow train', () => {
     await expect(trainCommand({ digits: '3-7', progress: false })).rejects.toThrow(ValueError);
     await expect(trainCommand({ curve: join(dir, 'c.png'), progress: false })).rejects.toThrow(/--curve must name a .svg or .html file/);
     await expect(trainCommand({ epochs: '0', progress: false })).rejects.toThrow(/--epochs must be an integer >= 1/);
+    await expect(trainCommand({ rounding: 'up', progress: false })).rejects.toThrow(/--rounding must be one of stochastic, nearest, carry, got "up"/);
+    const withMomentum = join(dir, 'momentum.json');
+    writeFileSync(withMomentum, JSON.stringify({ momentum: 0.9 }));
+    await expect(trainCommand({ recipe: withMomentum, rounding: 'carry', progress: false })).rejects.toThrow(RecipeError);
   });
 
   it('runs from the command line with a recipe file, and `plan --train recipe.json` prints the step\'s memory', () => {

@@ -1,6 +1,7 @@
 // The recipe's rounding and qas switches reach the train-step container as every update op's
-// UPDATE_FLAGS param (docs/format.md: bit 0 nearest, bit 1 no QAS), survive the container
-// round trip, are refused outside 0..3 by the host reader, and are accepted by the device.
+// UPDATE_FLAGS param (docs/format.md: bit 0 nearest, bit 1 no QAS, bit 2 carry), survive the
+// container round trip, are refused outside 0..7 by the host reader, and are accepted by the
+// device (carry's own state and checks: carry_step.test.ts).
 import { describe, expect, it } from 'vitest';
 import { lowerTrainStep } from '../../src/compiler/train/lower_train.js';
 import type { Rounding, TrainRecipe } from '../../src/compiler/train/recipe.js';
@@ -41,9 +42,9 @@ describe('recipe rounding and qas -> UPDATE_FLAGS', () => {
     });
   }
 
-  it('the host refuses flags outside 0..3, naming the param', () => {
+  it('the host refuses flags outside 0..7, naming the param', () => {
     const { container } = lowerTrainStep(qmodel, EVERY_UPDATE);
-    for (const bad of [4, -1]) {
+    for (const bad of [8, -1]) {
       const op = container.ops.find((o) => o.op === Op.BIAS_UPDATE)!;
       const at = OP_RULES[Op.BIAS_UPDATE].params.indexOf(Param.UPDATE_FLAGS);
       const patched = { ...container, ops: container.ops.map((o) => (o === op ? { ...o, params: o.params.map((p, i) => (i === at ? bad : p)) } : o)) };

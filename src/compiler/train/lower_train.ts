@@ -269,13 +269,15 @@ class StepContainer {
   }
 
   /**
-   * The momentum state of one update op: `values` f32 at `at` floats into plan buffer `id`
-   * (a layer's state holds its selected weight rows, then its biases), an ARENA OPTIMIZER
-   * tensor zeroed at load; NO_TENSOR without momentum.
+   * The optimizer state of one update op: `values` of `dtype` from value `at` on in plan buffer
+   * `id` (a layer's state holds its selected weight rows, then its biases), an ARENA OPTIMIZER
+   * tensor zeroed at load; NO_TENSOR without state. FLOAT32: momentum; INT8: carry fractions
+   * (weights only: the buffer then holds no biases).
    */
-  private momentumState(id: number | undefined, at: number, values: number, name: string): number {
+  private optimizerState(id: number | undefined, dtype: DType.FLOAT32 | DType.INT8, at: number, values: number, name: string): number {
     if (id === undefined) return NO_TENSOR;
-    return this.add(arenaTensor(DType.FLOAT32, [values], this.offsetOf(id) + 4 * at, Category.OPTIMIZER), name);
+    const bytes = dtype === DType.INT8 ? 1 : 4;
+    return this.add(arenaTensor(dtype, [values], this.offsetOf(id) + bytes * at, Category.OPTIMIZER), name);
   }
 
   /** The inference op that computes node `node`. */
@@ -382,7 +384,8 @@ class StepContainer {
       const x = this.tensorOf(op.saved!);
       const wt = this.tensors[w];
       const updated = l.channels.length * (wt.bytes / (code === Op.DEPTHWISE_CONV2D_UPDATE ? wt.shape[3] : wt.shape[0]));
-      const state = this.momentumState(op.momentum, 0, updated, `${op.node}/weight momentum`);
+      const carry = this.recipe.rounding === 'carry';
+      const state = this.optimizerState(op.momentum, carry ? DType.INT8 : DType.FLOAT32, 0, updated, `${op.node}/weight ${carry ? 'carry' : 'momentum'}`);
       stateAt = updated;
       this.emit(code, [x, dy, w, this.channelList(l.channels, `${op.node}/channels`)], NO_TENSOR, [...geometry, f32Bits(this.recipe.learningRate.weight), flags, momentum], state);
     }
@@ -392,15 +395,18 @@ class StepContainer {
       const scales = this.fromInference.get(this.inf.tensors[inf.inputs[1]].channelScales)!;
       const inScale = this.inf.tensors[inf.inputs[0]].scale;
       const all = this.channelList([...Array(C).keys()], `${op.node}/bias channels`);
-      const state = this.momentumState(op.momentum, stateAt, C, `${op.node}/bias momentum`);
+      const state = this.recipe.momentum > 0 ? this.optimizerState(op.momentum, DType.FLOAT32, stateAt, C, `${op.node}/bias momentum`) : NO_TENSOR;
       this.emit(Op.BIAS_UPDATE, [dy, b, all, scales], NO_TENSOR, [f32Bits(inScale), f32Bits(this.recipe.learningRate.bias), flags, momentum], state);
     }
   }
 }
 
-/** The update ops' UPDATE_FLAGS param (docs/format.md): bit 0 nearest rounding, bit 1 no QAS. */
+/**
+ * The update ops' UPDATE_FLAGS param (docs/format.md): bit 0 nearest rounding, bit 1 no QAS,
+ * bit 2 carry rounding of the weights (BIAS_UPDATE ignores it: carry biases round stochastically).
+ */
 export function updateFlags(recipe: ResolvedRecipe): number {
-  return (recipe.rounding === 'nearest' ? 1 : 0) | (recipe.qas ? 0 : 2);
+  return (recipe.rounding === 'nearest' ? 1 : 0) | (recipe.qas ? 0 : 2) | (recipe.rounding === 'carry' ? 4 : 0);
 }
 
 function arenaTensor(dtype: DType, shape: number[], offset: number, category: Category): TensorRecord {

@@ -17,7 +17,7 @@ import { hasParams, type Graph, type ParamNode } from '../graph.js';
 import { selectChannels } from './channel_select.js';
 
 export type LossKind = 'softmax_cross_entropy' | 'mse';
-export type Rounding = 'stochastic' | 'nearest';
+export type Rounding = 'stochastic' | 'nearest' | 'carry';
 
 /** Channel ratios a weight update may use. */
 export const WEIGHT_RATIOS = [0.125, 0.25, 0.5, 1] as const;
@@ -43,7 +43,11 @@ export interface TrainRecipe {
   epochs?: number;
   /** Default 'softmax_cross_entropy' (on the graph's logits). */
   loss?: LossKind;
-  /** Rounding of int8 weight updates. Default 'stochastic'. */
+  /**
+   * Rounding of int8 weight updates (docs/training-math.md). Default 'stochastic'. 'carry'
+   * keeps an int8 fraction per trained weight (1 byte of optimizer state each) so sub-quantum
+   * steps accumulate exactly; its biases round stochastically; excludes momentum.
+   */
   rounding?: Rounding;
   /**
    * Quantization-aware scaling of int8 updates (docs/training-math.md). Default true; false
@@ -91,7 +95,7 @@ export interface ResolvedRecipe {
 export const DEFAULT_LEARNING_RATE = { weight: 0.0008, bias: 0.0004 };
 const RECIPE_KEYS = ['classifier', 'biasLastK', 'weights', 'learningRate', 'epochs', 'loss', 'rounding', 'qas', 'momentum', 'seed'];
 const LOSSES: LossKind[] = ['softmax_cross_entropy', 'mse'];
-const ROUNDINGS: Rounding[] = ['stochastic', 'nearest'];
+export const ROUNDINGS: readonly Rounding[] = ['stochastic', 'nearest', 'carry'];
 
 /** Checks the structure and ranges of a recipe read from JSON (no graph needed). */
 export function parseRecipe(json: unknown): TrainRecipe {
@@ -132,6 +136,9 @@ export function parseRecipe(json: unknown): TrainRecipe {
   if (r.qas !== undefined && typeof r.qas !== 'boolean') throw new RecipeError(`recipe.qas must be true or false, got ${show(r.qas)}`);
   if (r.momentum !== undefined && !(typeof r.momentum === 'number' && r.momentum >= 0 && r.momentum < 1)) {
     throw new RecipeError(`recipe.momentum is ${show(r.momentum)}; allowed: a number in [0, 1) (0: no momentum, no optimizer state)`);
+  }
+  if (r.rounding === 'carry' && typeof r.momentum === 'number' && r.momentum > 0) {
+    throw new RecipeError(`recipe.rounding 'carry' and recipe.momentum ${r.momentum} exclude each other (each weight has one optimizer state: its carry fraction or its momentum); set momentum to 0 or choose another rounding`);
   }
   if (r.seed !== undefined && !(Number.isInteger(r.seed) && (r.seed as number) >= 0 && (r.seed as number) <= 0xffffffff)) {
     throw new RecipeError(`recipe.seed is ${show(r.seed)}; allowed: an integer in [0, 2^32)`);
