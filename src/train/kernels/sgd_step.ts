@@ -25,7 +25,7 @@
 //   t = clamp(t - nearest(clamp(step) * 256), CARRY_MIN, CARRY_MAX)    ties to even
 //   w8 = (t + 128) >> 8    the nearest quantum, ties up;    f = t - w8 * 256 in [-128, 127]
 // so steps below a quantum accumulate in f until they move w8. Saturation clamps t, i.e. the
-// master value stays in [-127.5, 127.5) quanta (w8 in [-127, 127], f keeps its last bit).
+// master value stays in [-127.5, 127.5) quanta: w8 in [-127, 127], f up to 127/256 beyond it.
 // A non-finite step (NaN or infinite gradient, lr or scale) leaves q and v (or f) untouched and
 // the helper returns false; kernels report that as Status.BAD_INPUT after finishing the others.
 import { prngUniform } from './prng';
