@@ -371,8 +371,8 @@ class Checker {
     if (scratch !== NO_TENSOR) {
       if (scratch >= this.tensorCount) bad(sa, `scratch is tensor ${scratch}, not below tensorCount ${this.tensorCount}`);
       const rs = this.tensorAt(scratch);
-      const state = rule.updates !== undefined && this.u8(rs + 3) === Category.OPTIMIZER && this.u8(rs) === DType.FLOAT32;
-      if (this.u8(rs + 2) !== Storage.ARENA || (this.u8(rs + 3) !== Category.SCRATCH && !state)) bad(sa, `scratch tensor ${scratch} is not an ARENA SCRATCH tensor (nor the FLOAT32 OPTIMIZER state of an update op)`);
+      const state = rule.updates !== undefined && this.u8(rs + 3) === Category.OPTIMIZER && (this.u8(rs) === DType.FLOAT32 || this.u8(rs) === DType.INT8);
+      if (this.u8(rs + 2) !== Storage.ARENA || (this.u8(rs + 3) !== Category.SCRATCH && !state)) bad(sa, `scratch tensor ${scratch} is not an ARENA SCRATCH tensor (nor the FLOAT32 or INT8 OPTIMIZER state of an update op)`);
     }
     const view: OpView = {
       op: code, record: o, ids, output: out, scratch,

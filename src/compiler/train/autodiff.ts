@@ -76,7 +76,7 @@ export function buildTrainStep(graph: Graph, recipe: ResolvedRecipe, options: Tr
     ? s.buffer({ name: 'target', dtype: 'float32', elements: size(outShape), category: Category.ACTIVATION, node: graph.output })
     : s.buffer({ name: 'label', dtype: 'int32', elements: 1, category: Category.ACTIVATION, node: graph.output });
   const slices = new Map<string, { weight?: number; bias?: number; momentum?: number }>();
-  for (const l of recipe.layers) if (isTrained(l)) slices.set(l.layer, trainableSlices(s, graph.nodes[index.get(l.layer)!] as ParamNode, l, recipe.momentum > 0));
+  for (const l of recipe.layers) if (isTrained(l)) slices.set(l.layer, trainableSlices(s, graph.nodes[index.get(l.layer)!] as ParamNode, l, recipe.momentum > 0, recipe.rounding === 'carry'));
 
   // Forward.
   if (sample !== undefined) s.op({ kind: 'forward', node: graph.nodes[0].name, inputs: [sample], output: act[0], macs: 0 });
@@ -209,18 +209,21 @@ function savedInput(s: StepBuilder, node: Node, x: Node, xBuffer: number, _l?: L
 
 /**
  * SRAM copies of a layer's trained parameters: the whole int8 filter (the forward op reads it
- * in SRAM; the update writes the selected rows), the int32 biases, fp32 momentum for the
- * updated weights and biases.
+ * in SRAM; the update writes the selected rows), the int32 biases, and the optimizer state:
+ * fp32 momentum for the updated weights and biases, or int8 carry fractions for the updated
+ * weights (carry rounding).
  */
-function trainableSlices(s: StepBuilder, node: ParamNode, l: LayerTraining, momentum: boolean) {
+function trainableSlices(s: StepBuilder, node: ParamNode, l: LayerTraining, momentum: boolean, carry: boolean) {
   const biasCount = node.bias.data.length;
   const perChannel = node.weight.data.length / biasCount;
   const filterCount = l.weightRatio > 0 ? node.weight.data.length : 0;
   const name = node.name;
   const weight = filterCount > 0 ? s.buffer({ name: `${name}/weight`, dtype: 'int8', elements: filterCount, category: Category.TRAINABLE, node: name, persistent: true, channels: l.channels }) : undefined;
   const bias = l.trainBias ? s.buffer({ name: `${name}/bias`, dtype: 'int32', elements: biasCount, category: Category.TRAINABLE, node: name, persistent: true }) : undefined;
-  const updated = perChannel * l.channels.length + (l.trainBias ? biasCount : 0);
-  const m = momentum ? s.buffer({ name: `${name}/momentum`, dtype: 'float32', elements: updated, category: Category.OPTIMIZER, node: name, persistent: true }) : undefined;
+  const updatedWeights = perChannel * l.channels.length;
+  const updated = updatedWeights + (l.trainBias ? biasCount : 0);
+  const m = momentum ? s.buffer({ name: `${name}/momentum`, dtype: 'float32', elements: updated, category: Category.OPTIMIZER, node: name, persistent: true })
+    : carry && updatedWeights > 0 ? s.buffer({ name: `${name}/carry`, dtype: 'int8', elements: updatedWeights, category: Category.OPTIMIZER, node: name, persistent: true }) : undefined;
   return { weight, bias, momentum: m };
 }
 
