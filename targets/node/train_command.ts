@@ -185,7 +185,7 @@ export function planTrainCommand(input: string | undefined, o: PlanTrainOptions)
   const qmodel = input ? loadQModel(input) : quantizePretrained(pretrainedGraph(data), data);
   if (o.train !== 'auto') {
     const recipe = parseRecipe(JSON.parse(readFileSync(o.train, 'utf8')));
-    const memory = trainStepMemory(qmodel)(recipe);
+    const memory = trainStepMemory(qmodel, { device })(recipe);
     const scheme = { biasLastK: recipe.biasLastK ?? 0, weights: recipe.weights ?? [] };
     const result: SchemeChoice = { scheme, recipe, label: describeScheme(scheme), expectedGain: NaN, memory, budgetBytes: sramBudget(device), evaluated: 1, exhaustive: true };
     printChoice(result, device, o.json);
