@@ -28,6 +28,9 @@ const RECIPES: [string, TrainRecipe][] = [
   ['full update', { weights: ['conv1', 'dw1', 'pw1', 'dw2', 'pw2'].map((layer) => ({ layer, ratio: 1 as const })) }],
 ];
 
+/** Steps run before timing each recipe: V8 tiers the executor up only after a while. */
+const WARMUP_STEPS = 2000;
+
 export async function benchTrainStep(): Promise<(BenchResult | { what: string; shape: string; median: number; min: number; max: number; unit: 'B' })[]> {
   const out: (BenchResult | { what: string; shape: string; median: number; min: number; max: number; unit: 'B' })[] = [];
   for (const name of ['sparrow-train.mvp', 'sparrow-train.simd']) {
@@ -45,6 +48,7 @@ export async function benchTrainStep(): Promise<(BenchResult | { what: string; s
         const k = i++ % 256;
         trainer.step(images.subarray(k * 784, (k + 1) * 784), data.train.labels[k]);
       };
+      for (let w = 0; w < WARMUP_STEPS; w++) step(); // until the wasm is tiered up (measure() alone warms up for a few ms)
       out.push({ what: `train-step/reference-cnn/${what}`, build, shape: `arena ${trainer.report.arenaBytes} B`, unit: 'us', ...measure(step, 1, 'us') });
     }
   }
