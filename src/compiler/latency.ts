@@ -50,6 +50,8 @@ const KIND: Record<Op, WorkKind> = {
   [Op.AVG_POOL_BACKWARD]: 'pool', [Op.MAX_POOL_BACKWARD]: 'pool', [Op.GRADIENT_ADD]: 'add',
   // the fused pair, priced as pointwise (the expand's MACs dominate at MobileNetV2's widths)
   [Op.EXPAND_DEPTHWISE]: 'pointwise',
+  // a copy of the whole filter, priced per byte like an elementwise op
+  [Op.MERGE_ROWS]: 'add',
 };
 
 const count = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
@@ -93,12 +95,13 @@ export function opWork(container: ContainerModel): OpWork[] {
         macs = firstInput * w![w!.length - 1];
         break;
       case Op.CONV2D_UPDATE: case Op.DEPTHWISE_CONV2D_UPDATE: case Op.FULLY_CONNECTED_UPDATE: {
-        // inputs: x, dy, w, selected: rows x selected channels x (taps of one channel's filter)
-        const wd = container.tensors[r.inputs[2]].shape;
-        const outC = r.op === Op.DEPTHWISE_CONV2D_UPDATE ? wd[wd.length - 1] : wd[0];
+        // inputs: x, dy, w, selected: rows x selected channels x (taps of one channel's filter);
+        // w may hold only the selected rows (compact rows), so channels come from dy
+        const wd = container.tensors[r.inputs[2]].shape, gd = container.tensors[r.inputs[1]].shape;
+        const outC = gd[gd.length - 1];
         const selected = count(container.tensors[r.inputs[3]].shape);
-        const perChannel = r.op === Op.DEPTHWISE_CONV2D_UPDATE ? wd[1] * wd[2] : count(wd) / outC;
-        macs = (count(container.tensors[r.inputs[1]].shape) / outC) * selected * perChannel;
+        const perChannel = r.op === Op.DEPTHWISE_CONV2D_UPDATE ? wd[1] * wd[2] : count(wd) / wd[0];
+        macs = (count(gd) / outC) * selected * perChannel;
         break;
       }
       case Op.EXPAND_DEPTHWISE: // every pixel of x expanded to Ce channels (scratch [1,R,W,Ce]), then kH*kW products per output

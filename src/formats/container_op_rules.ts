@@ -37,8 +37,10 @@ export enum Param {
   /** An f32 bit pattern (learning rate, input scale): finite and > 0. */
   POSITIVE_F32 = 12,
   /**
-   * Flags of a parameter update, 0..7: bit 0 nearest rounding (else stochastic), bit 1 no QAS
-   * (else QAS), bit 2 carry rounding of int8 weights (BIAS_UPDATE ignores it).
+   * Flags of a parameter update, 0..15: bit 0 nearest rounding (else stochastic), bit 1 no QAS
+   * (else QAS), bit 2 carry rounding of int8 weights (BIAS_UPDATE ignores it), bit 3 compact
+   * rows (CONV2D_UPDATE and FULLY_CONNECTED_UPDATE only: row i of w holds the weights of
+   * channel selected[i]).
    */
   UPDATE_FLAGS = 13,
   /** Momentum coefficient: an f32 bit pattern in [0, 1); 0 = plain SGD. */
@@ -134,7 +136,12 @@ export const OP_RULES: Record<Op, OpRule> = {
   [Op.GRADIENT_ADD]: { inputs: [{ name: 'g', dtype: DType.FLOAT32 }, accSlot], output: DType.FLOAT32, params: [], inPlace: [0, 1] },
   // w, b, rq: the pair's constants concatenated, the expand's first; 6, 7: depthwise window; 8, 9: the expand's clamp
   [Op.EXPAND_DEPTHWISE]: { inputs: convInputs, output: DType.INT8, params: [...convParams, FILTER, FILTER, ACT_MIN, ACT_MAX] },
+  // w: the filter in flash; rows: its trained rows, one per selected channel, in list order
+  [Op.MERGE_ROWS]: { inputs: [{ name: 'w', dtype: DType.INT8, constOnly: true }, { name: 'rows', dtype: DType.INT8 }, selectedSlot], output: DType.INT8, params: [] },
 };
+
+/** UPDATE_FLAGS bit 3: the update's w holds only the selected channels' rows, in list order. */
+export const UPDATE_COMPACT_ROWS = 8;
 
 /** Read access to one op record and the tensors it names (all indices already checked). */
 export interface OpView {
@@ -202,7 +209,7 @@ export function checkOpParams(v: OpView, bad: Fail): void {
       inRange(p, 0, 31), // SOFTMAX_SHIFT
       p <= 0, // DIFF_MIN
       positiveF32(p), // POSITIVE_F32
-      inRange(p, 0, 7), // UPDATE_FLAGS
+      inRange(p, 0, 15), // UPDATE_FLAGS
       unitF32(p), // MOMENTUM
     ][kind];
     if (!ok) bad(v.record + 16 + 4 * i, `param ${i} (${Param[kind]}) = ${p} is out of range`);
@@ -416,16 +423,18 @@ function checkTrainOpShapes(v: OpView, need: Need, slot: (s: number) => number, 
       return;
     case Op.CONV2D_UPDATE: case Op.DEPTHWISE_CONV2D_UPDATE: case Op.FULLY_CONNECTED_UPDATE: {
       const gd = v.dims(b), wd = v.dims(c);
+      const compact = (v.param(5) & UPDATE_COMPACT_ROWS) !== 0;
+      need(!compact || v.op !== Op.DEPTHWISE_CONV2D_UPDATE, v.record + 16 + 4 * 5, 'compact rows (UPDATE_FLAGS bit 3) need channels on the first axis: not for DEPTHWISE_CONV2D_UPDATE');
       let outC: number;
       if (v.op === Op.FULLY_CONNECTED_UPDATE) {
         need(denseRows(v, c), slot(2), `w [${wd}] must be [Co, Ci] or [Co,1,1,Ci]`);
-        outC = wd[0];
+        outC = compact ? gd[v.rank(b) - 1] : wd[0];
         const inC = wd[v.rank(c) - 1];
         need(elements(ad) % inC === 0, slot(0), `x [${ad}] does not split into rows of ${inC}`);
         need(gd[v.rank(b) - 1] === outC && elements(gd) === (elements(ad) / inC) * outC, slot(1), `dy [${gd}] must be ${elements(ad) / inC} rows of ${outC}`);
       } else {
         const dw = v.op === Op.DEPTHWISE_CONV2D_UPDATE;
-        outC = dw ? wd[3] : wd[0];
+        outC = dw ? wd[3] : compact ? gd[3] : wd[0];
         need(v.rank(a) === 4 && ad[0] === 1, slot(0), `x [${ad}] must be [1,H,W,C]`);
         need(v.rank(c) === 4 && wd[3] === ad[3] && (!dw || wd[0] === 1), slot(2), `w [${wd}] must be ${dw ? `[1,kH,kW,${ad[3]}]` : `[Co,kH,kW,${ad[3]}]`}`);
         need(v.rank(b) === 4 && gd[0] === 1 && gd[3] === outC && spatialOk(ad[1], wd[1], v.param(0), v.param(2), gd[1]) && spatialOk(ad[2], wd[2], v.param(1), v.param(3), gd[2]),
@@ -433,16 +442,28 @@ function checkTrainOpShapes(v: OpView, need: Need, slot: (s: number) => number, 
       }
       scalesOf(c, outC, slot(2));
       checkSelected(v, d, outC, slot(3), need);
-      stateOk(v, v.dims(d)[0] * (elements(wd) / outC), 6, need);
+      const n = v.dims(d)[0];
+      if (compact) need(wd[0] === n, slot(2), `w [${wd}] must hold one row per selected channel (${n}): compact rows`);
+      const perChannel = v.op === Op.DEPTHWISE_CONV2D_UPDATE ? wd[0] * wd[1] * wd[2] : wd[1] * wd[2] * wd[3];
+      stateOk(v, n * perChannel, 6, need);
       return;
     }
     case Op.BIAS_UPDATE: {
       const C = v.dims(b)[0];
+      need((v.param(2) & UPDATE_COMPACT_ROWS) === 0, v.record + 16 + 4 * 2, 'BIAS_UPDATE takes no compact rows (UPDATE_FLAGS bit 3)');
       need(v.rank(b) === 1, slot(1), 'b must be rank 1 [C]');
       need(ad[v.rank(a) - 1] === C, slot(0), `dy [${ad}] must end in ${C} channels`);
       checkSelected(v, c, C, slot(2), need);
       need(v.rank(d) === 1 && v.dims(d)[0] === C, slot(3), `scales must be [${C}]`);
       stateOk(v, v.dims(c)[0], 3, need);
+      return;
+    }
+    case Op.MERGE_ROWS: {
+      const wd = v.dims(a), rd = v.dims(b);
+      need(v.rank(a) === 2 || v.rank(a) === 4, slot(0), `w [${wd}] must be [Co, Ci] or [Co,kH,kW,Ci]`);
+      checkSelected(v, c, wd[0], slot(2), need);
+      need(v.rank(b) === v.rank(a) && rd[0] === v.dims(c)[0] && eq(rd.slice(1), wd.slice(1)), slot(1), `rows [${rd}] must be [${v.dims(c)[0]},${wd.slice(1, v.rank(a))}] (one row of w per selected channel)`);
+      need(v.rank(v.output) === v.rank(a) && eq(od, wd) && v.channelScales(v.output) === v.channelScales(a), outAt, `output [${od}] must have the shape and channelScales of w [${wd}]`);
       return;
     }
   }

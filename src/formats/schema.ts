@@ -120,8 +120,13 @@ export enum Op {
    * tensor never exists whole, only a window of its rows in the op's scratch tensor.
    */
   EXPAND_DEPTHWISE = 32,
+  /**
+   * The whole int8 filter of a layer that trains only some output channels: the flash filter
+   * with the trained rows (TRAINABLE, channel-list order) copied over their channels.
+   */
+  MERGE_ROWS = 33,
 }
-export const OP_COUNT = 33;
+export const OP_COUNT = 34;
 
 /** Device status codes. 0 is success; every failure has its own code. */
 export enum Status {

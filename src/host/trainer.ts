@@ -35,6 +35,8 @@ export interface TrainerOptions {
   input?: StepInput;
   /** Frozen expand -> depthwise pairs streamed (lowerTrainStep): `auto` (default) when the unstreamed step does not fit the device. */
   fuse?: StepFuseMode;
+  /** Internal (equivalence tests): layers trained at ratio < 1 keep their whole filter in SRAM (lowerTrainStep's wholeFilters). */
+  wholeFilters?: boolean;
 }
 
 /** Samples packed one after another (as src/host/datasets/mnist.ts's LabeledSet). */
@@ -115,7 +117,7 @@ export class Trainer {
   static async create(qmodel: QModel, recipe: TrainRecipe, options: TrainerOptions = {}): Promise<Trainer> {
     const device = typeof options.device === 'object' ? options.device : getDevice(options.device ?? 'stm32f746');
     const build = !options.build || options.build === 'auto' ? bestBuild() : options.build;
-    const { container, report } = lowerTrainStep(qmodel, recipe, { device, input: options.input, fuse: options.fuse });
+    const { container, report } = lowerTrainStep(qmodel, recipe, { device, input: options.input, fuse: options.fuse, wholeFilters: options.wholeFilters });
     const bytes = writeContainer(container);
     const exec = (options.wasm !== undefined
       ? await instantiateExecutor(build, options.wasm)
@@ -184,15 +186,27 @@ export class Trainer {
     return { accuracy: data.count ? correct / data.count : NaN, count: data.count };
   }
 
-  /** The trained tensors' current values, by QModel tensor name (read from the arena). */
+  /**
+   * The trained tensors' current values, by QModel tensor name (read from the arena), whole:
+   * compact rows are scattered back over their channels of the QModel filter.
+   */
   trainedTensors(): Map<string, Int8Array | Int32Array> {
     const out = new Map<string, Int8Array | Int32Array>();
     for (const t of this.report.trainables) {
       const ptr = this.exec.tensor_ptr(t.tensor) >>> 0;
       const bytes = new Uint8Array(this.exec.memory.buffer, ptr, t.bytes).slice();
-      out.set(t.source, t.dtype === 'int8' ? new Int8Array(bytes.buffer) : new Int32Array(bytes.buffer));
+      if (t.rows) out.set(t.source, this.scatterRows(t.source, new Int8Array(bytes.buffer), t.rows));
+      else out.set(t.source, t.dtype === 'int8' ? new Int8Array(bytes.buffer) : new Int32Array(bytes.buffer));
     }
     return out;
+  }
+
+  /** The QModel filter `source` with `rows` (row i: channel channels[i]) over their channels. */
+  private scatterRows(source: string, rows: Int8Array, channels: number[]): Int8Array {
+    const whole = Int8Array.from(this.qmodel.tensors.find((x) => x.name === source)!.data!);
+    const rowBytes = rows.length / channels.length;
+    channels.forEach((c, i) => whole.set(rows.subarray(i * rowBytes, (i + 1) * rowBytes), c * rowBytes));
+    return whole;
   }
 
   /** The model with the trained weights, as a QModel and compiled for inference. */

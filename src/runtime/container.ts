@@ -85,7 +85,10 @@ const OP_TABLE = memory.data<u8>([
   3, 3, 4, 0, 3, 1, 3, 0, 4, 0, 0, 0, 5, 5, 1, 1, 2, 2, 0, 0, 0, 0, 0, 0, // MAX_POOL_BACKWARD
   2, 3, 2, 0, 3, 3, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // GRADIENT_ADD
   4, 1, 4, 8, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 2, 2, 3, 4, 5, 5, 3, 4, 0, 0, // EXPAND_DEPTHWISE
+  3, 1, 0, 5, 1, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // MERGE_ROWS
 ]);
+/** UPDATE_FLAGS bit 3 (compact rows): CONV2D_UPDATE and FULLY_CONNECTED_UPDATE only. */
+const UPDATE_COMPACT_ROWS: i32 = 8;
 
 // ---------------------------------------------------------------------------------------
 // State of the last validated container. Valid only after validate() returned OK.
@@ -413,7 +416,7 @@ function paramOk(kind: u32, p: i32, previous: i32): bool {
       const f = reinterpret<f32>(p);
       return isFinite<f32>(f) && f > 0;
     }
-    case P_UPDATE_FLAGS: return p >= 0 && p <= 7;
+    case P_UPDATE_FLAGS: return p >= 0 && p <= 15;
     case P_MOMENTUM: {
       const f = reinterpret<f32>(p);
       return f >= 0 && f < 1;
@@ -688,16 +691,18 @@ function checkTrainOpShapes(code: u32, o: u32): Status {
       return accOk(b, out, o + 6);
     }
     case Op.CONV2D_UPDATE: case Op.DEPTHWISE_CONV2D_UPDATE: case Op.FULLY_CONNECTED_UPDATE: {
+      const compact = (i32At(param + 20) & UPDATE_COMPACT_ROWS) != 0;
+      if (compact && code == Op.DEPTHWISE_CONV2D_UPDATE) return fail(Status.BAD_OP, param + 20);
       let outC: u32;
       if (code == Op.FULLY_CONNECTED_UPDATE) {
         if (!denseRows(c)) return fail(Status.BAD_OP, o + 8);
-        outC = dim(c, 0);
+        outC = compact ? lastDim(b) : dim(c, 0);
         const inC = lastDim(c);
         if (elementsOf(a) % inC != 0) return fail(Status.BAD_OP, o + 4);
         if (lastDim(b) != outC || elementsOf(b) != (elementsOf(a) / inC) * outC) return fail(Status.BAD_OP, o + 6);
       } else {
         const dw = code == Op.DEPTHWISE_CONV2D_UPDATE;
-        outC = dw ? dim(c, 3) : dim(c, 0);
+        outC = dw ? dim(c, 3) : compact ? dim(b, 3) : dim(c, 0);
         if (rankOf(a) != 4 || dim(a, 0) != 1) return fail(Status.BAD_OP, o + 4);
         if (rankOf(c) != 4 || dim(c, 3) != dim(a, 3) || (dw && dim(c, 0) != 1)) return fail(Status.BAD_OP, o + 8);
         if (rankOf(b) != 4 || dim(b, 0) != 1 || dim(b, 3) != outC
@@ -707,9 +712,12 @@ function checkTrainOpShapes(code: u32, o: u32): Status {
       if (!hasScales(c, outC)) return fail(Status.BAD_OP, o + 8);
       const s = checkSelected(d, outC, o + 10);
       if (s != Status.OK) return s;
-      return stateOk(o, <u64>dim(d, 0) * (elementsOf(c) / outC), 6);
+      if (compact && dim(c, 0) != dim(d, 0)) return fail(Status.BAD_OP, o + 8);
+      const perChannel = code == Op.DEPTHWISE_CONV2D_UPDATE ? <u64>dim(c, 0) * dim(c, 1) * dim(c, 2) : <u64>dim(c, 1) * dim(c, 2) * dim(c, 3);
+      return stateOk(o, <u64>dim(d, 0) * perChannel, 6);
     }
     case Op.BIAS_UPDATE: {
+      if ((i32At(param + 8) & UPDATE_COMPACT_ROWS) != 0) return fail(Status.BAD_OP, param + 8);
       const channels = dim(b, 0);
       if (rankOf(b) != 1) return fail(Status.BAD_OP, o + 6);
       if (lastDim(a) != channels) return fail(Status.BAD_OP, o + 4);
@@ -717,6 +725,14 @@ function checkTrainOpShapes(code: u32, o: u32): Status {
       if (s != Status.OK) return s;
       if (rankOf(d) != 1 || dim(d, 0) != channels) return fail(Status.BAD_OP, o + 10);
       return stateOk(o, <u64>dim(c, 0), 3);
+    }
+    case Op.MERGE_ROWS: {
+      if (rankOf(a) != 2 && rankOf(a) != 4) return fail(Status.BAD_OP, o + 4);
+      const s = checkSelected(c, dim(a, 0), o + 8);
+      if (s != Status.OK) return s;
+      if (rankOf(b) != rankOf(a) || dim(b, 0) != dim(c, 0) || dim(b, 1) != dim(a, 1) || dim(b, 2) != dim(a, 2) || dim(b, 3) != dim(a, 3)) return fail(Status.BAD_OP, o + 6);
+      if (!sameShape(out, a) || u16At(tensorAt(out) + 36) != u16At(tensorAt(a) + 36)) return fail(Status.BAD_OP, outAt);
+      break;
     }
   }
   return Status.OK;

@@ -35,6 +35,7 @@ import { fully_connected_update_s8_simd } from './kernels/fully_connected_update
 import { global_avg_pool_backward_acc_f32 } from './kernels/global_avg_pool_backward_f32';
 import { gradient_add_f32 } from './kernels/gradient_add_f32';
 import { max_pool_backward_f32_acc } from './kernels/max_pool_backward_f32';
+import { merge_rows_s8 } from './kernels/merge_rows_s8';
 import { mse_loss_s8 } from './kernels/mse_loss_s8';
 import { mse_s8 } from './kernels/mse_s8';
 import { relu_mask_s8 } from './kernels/relu_mask_s8';
@@ -175,20 +176,27 @@ function dispatchTrain(k: u32): Status {
         ptr(c), tensorDim(c, 0), reinterpret<f32>(p1), reinterpret<f32>(p3), ptr(opScratch(k)), p2);
       return checked(status, a);
     }
+    case Op.MERGE_ROWS: {
+      const rowBytes = tensorDim(a, 1) * tensorDim(a, 2) * tensorDim(a, 3);
+      return checked(merge_rows_s8(ptr(a), tensorDim(a, 0), rowBytes, ptr(b), ptr(c), tensorDim(c, 0), ptr(out)), c);
+    }
   }
   return Status.BAD_OP;
 }
 
-/** x: saved input, dy: dL/d(pre-clamp output), w: the TRAINABLE filter, sel: output channels. */
+/**
+ * x: saved input, dy: dL/d(pre-clamp output), w: the TRAINABLE filter (with compact rows, UPDATE_FLAGS
+ * bit 3, only the selected channels' rows), sel: output channels.
+ */
 function weightUpdate(k: u32, x: u32, dy: u32, w: u32, sel: u32, p0: i32, p1: i32, p2: i32, p3: i32): i32 {
-  const lr = reinterpret<f32>(opParam(k, 4)), flags = opParam(k, 5); // UPDATE_FLAGS: bit 0 nearest rounding, bit 1 no QAS
+  const lr = reinterpret<f32>(opParam(k, 4)), flags = opParam(k, 5); // UPDATE_FLAGS: bits 0 nearest rounding, 1 no QAS, 2 carry, 3 compact rows
   const momentum = reinterpret<f32>(opParam(k, 6)), state = ptr(opScratch(k)); // state 0: none (plain SGD)
   const xp = ptr(x), gp = ptr(dy), wp = ptr(w), sp = ptr(sel), n = tensorDim(sel, 0);
   const xZp = tensorZeroPoint(x), xScale = tensorScale(x), scales = scalesOf(w);
   const ih = tensorDim(x, 1), iw = tensorDim(x, 2), oh = tensorDim(dy, 1), ow = tensorDim(dy, 2);
   switch (opCode(k)) {
     case Op.CONV2D_UPDATE: {
-      const ic = tensorDim(x, 3), oc = tensorDim(w, 0), kh = tensorDim(w, 1), kw = tensorDim(w, 2);
+      const ic = tensorDim(x, 3), oc = tensorDim(dy, 3), kh = tensorDim(w, 1), kw = tensorDim(w, 2);
       return ASC_FEATURE_SIMD
         ? conv2d_update_s8_simd(xp, ih, iw, ic, xZp, xScale, gp, oh, ow, oc, wp, kh, kw, scales, 0, p0, p1, p2, p3, sp, n, lr, 0, momentum, state, 0, flags)
         : conv2d_update_s8(xp, ih, iw, ic, xZp, xScale, gp, oh, ow, oc, wp, kh, kw, scales, 0, p0, p1, p2, p3, sp, n, lr, 0, momentum, state, 0, flags);
@@ -198,7 +206,7 @@ function weightUpdate(k: u32, x: u32, dy: u32, w: u32, sel: u32, p0: i32, p1: i3
       return depthwise_conv2d_update_s8(xp, ih, iw, ch, xZp, xScale, gp, oh, ow, wp, kh, kw, scales, 0, p0, p1, p2, p3, sp, n, lr, 0, momentum, state, 0, flags);
     }
   }
-  const outC = tensorDim(w, 0), inC = tensorDim(w, tensorRank(w) - 1), rows = tensorElements(x) / inC;
+  const outC = tensorDim(dy, tensorRank(dy) - 1), inC = tensorDim(w, tensorRank(w) - 1), rows = tensorElements(x) / inC;
   return ASC_FEATURE_SIMD
     ? fully_connected_update_s8_simd(xp, rows, inC, xZp, xScale, gp, outC, wp, scales, 0, sp, n, lr, 0, momentum, state, 0, flags)
     : fully_connected_update_s8(xp, rows, inC, xZp, xScale, gp, outC, wp, scales, 0, sp, n, lr, 0, momentum, state, 0, flags);

@@ -152,11 +152,11 @@ describe('trainStepMemory: the step lowerTrainStep builds, streamed pairs includ
     const layers = ['b15_expand', 'b16_expand', 'b17_expand'];
     const c: Contributions = {
       model: mnv2.name!, layers, biasGain: [0, 0.01, 0.02, 0.03], proxy: 'synthetic', baseline: { classifierOnly: 0.5, biasOnly: 0.5 },
-      weightGain: Object.fromEntries(layers.map((l, i) => [l, { 0.125: 0.01 * (i + 1) }])),
+      weightGain: Object.fromEntries(layers.map((l, i) => [l, { 0.25: 0.01 * (i + 1) }])),
     };
     const choice = searchScheme(mnv2, c, { device: tight, input: 'int8' });
     const where = `${choice.label}: ${choice.memory.arenaBytes} B (${choice.memory.streamedPairs} pairs), budget ${choice.budgetBytes} B`;
-    expect(choice.label, where).toBe('classifier + biases of the last 3 + b15_expand at 0.125 + b16_expand at 0.125 + b17_expand at 0.125');
+    expect(choice.label, where).toBe('classifier + biases of the last 3 + b15_expand at 0.25 + b16_expand at 0.25 + b17_expand at 0.25');
     expect(choice.memory.streamedPairs, where).toBe(13);
     expect(lowerTrainStep(mnv2, choice.recipe, { input: 'int8', device: tight }).report.arenaBytes, where).toBe(choice.memory.arenaBytes);
     // planned unstreamed, the same scheme would not fit

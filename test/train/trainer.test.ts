@@ -129,6 +129,7 @@ describe('pruned backward: what the container runs per scheme', () => {
     sparse: {
       ...forward, RELU_MASK: 3, APPLY_MASK: 3, FULLY_CONNECTED_BACKWARD_INPUT: 2, GLOBAL_AVG_POOL_BACKWARD: 1,
       DEPTHWISE_CONV2D_BACKWARD_INPUT: 1, FULLY_CONNECTED_UPDATE: 2, BIAS_UPDATE: 4,
+      MERGE_ROWS: 1, // pw1 keeps its 4 trained rows: its forward reads the merged filter (no input gradient below it)
     },
     full: {
       ...forward, RELU_MASK: 5, APPLY_MASK: 5, FULLY_CONNECTED_BACKWARD_INPUT: 3, GLOBAL_AVG_POOL_BACKWARD: 1,

@@ -7,6 +7,7 @@
 import { describe as group, expect, it } from 'vitest';
 import { conv2dBackward, conv2dForward } from '../../src/compiler/fp32/conv2d.js';
 import { depthwiseBackward, depthwiseForward } from '../../src/compiler/fp32/depthwise_conv2d.js';
+import { UPDATE_COMPACT_ROWS } from '../../src/formats/container_op_rules.js';
 import { Status } from '../../src/formats/schema.js';
 import { Rng } from '../helpers/rng.js';
 import { firstBitMismatch, loadTrainKernels, trainVariants, Workspace, type KernelBuild } from '../helpers/train_kernels.js';
@@ -264,7 +265,9 @@ group('saturation and bad input', () => {
     for (const kind of ['conv2d', 'depthwise_conv2d', 'fully_connected', 'bias'] as const) {
       for (const v of trainVariants(KERNEL_OF[kind])) {
         const c = updateCase(kind, new Rng(5), 3);
-        const bads = [{ ...c, channels: [...c.channels, c.o.outC] }, { ...c, channels: [-1] }, { ...c, settings: { ...c.settings, flags: 8 } }, { ...c, settings: { ...c.settings, flags: -1 } }];
+        const bads = [{ ...c, channels: [...c.channels, c.o.outC] }, { ...c, channels: [-1] }, { ...c, settings: { ...c.settings, flags: 16 } }, { ...c, settings: { ...c.settings, flags: -1 } }];
+        // compact rows (bit 3): only the kernels whose filter rows are output channels
+        if (kind === 'depthwise_conv2d' || kind === 'bias') bads.push({ ...c, settings: { ...c.settings, flags: UPDATE_COMPACT_ROWS } });
         if (kind !== 'bias') {
           const fractions = new Int8Array(c.channels.length * perChannelWeights(kind, c.o.g));
           bads.push({ ...c, settings: { ...c.settings, flags: UPDATE_CARRY, momentum: 0.9 }, state: { weights: fractions, biases: null } });

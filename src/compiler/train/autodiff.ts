@@ -10,8 +10,11 @@
 //   clamp (fused or standalone ReLU/ReLU6) whose backward runs; for each weight update the
 //   layer's whole int8 input (updates select OUTPUT channels, whose gradient reads every input
 //   channel: the activation is kept alive, no copy); max-pool inputs. Nothing else.
-// - A layer whose weights train keeps its whole filter in SRAM (TRAINABLE, initialised from
-//   flash at load): the forward op reads it there; the update touches the selected rows.
+// - A layer whose weights train keeps in SRAM (TRAINABLE, initialised from flash at load) only
+//   what it trains: a conv2d or fully connected layer trained at ratio < 1 its selected output
+//   channels' rows ("compact rows"), and its forward and input_grad ops each get the whole
+//   filter in a buffer of their own, live for that op only (flash filter + rows, MERGE_ROWS);
+//   any other layer (ratio 1, depthwise: channels on the last axis) its whole filter, read there.
 //
 // Schedule (operator reordering): forward ops in node order, the loss, then for each node from
 // the output down: activation_grad (dy *= mask, in place), input_grad (dx with the weights as
@@ -50,6 +53,11 @@ export interface TrainStepOptions {
    * the step input.
    */
   floatSample?: boolean;
+  /**
+   * Internal: layers trained at ratio < 1 keep their whole filter in SRAM as before compact rows
+   * (the equivalence tests compare both forms). Default false.
+   */
+  wholeFilters?: boolean;
 }
 
 /** Builds the pruned train step of `graph` for a recipe resolved against it. */
@@ -75,8 +83,12 @@ export function buildTrainStep(graph: Graph, recipe: ResolvedRecipe, options: Tr
   const target = recipe.loss === 'mse'
     ? s.buffer({ name: 'target', dtype: 'float32', elements: size(outShape), category: Category.ACTIVATION, node: graph.output })
     : s.buffer({ name: 'label', dtype: 'int32', elements: 1, category: Category.ACTIVATION, node: graph.output });
-  const slices = new Map<string, { weight?: number; bias?: number; momentum?: number }>();
-  for (const l of recipe.layers) if (isTrained(l)) slices.set(l.layer, trainableSlices(s, graph.nodes[index.get(l.layer)!] as ParamNode, l, recipe.momentum > 0, recipe.rounding === 'carry'));
+  const slices = new Map<string, { weight?: number; bias?: number; momentum?: number; compact: boolean }>();
+  for (const l of recipe.layers) {
+    if (isTrained(l)) slices.set(l.layer, trainableSlices(s, graph.nodes[index.get(l.layer)!] as ParamNode, l, recipe.momentum > 0, recipe.rounding === 'carry', !options.wholeFilters));
+  }
+  /** The whole filter of a compact-rows layer, for one forward or input_grad op. */
+  const merged = (node: Node): number | undefined => (slices.get(node.name)?.compact ? mergedFilter(s, node as ParamNode) : undefined);
 
   // Forward.
   if (sample !== undefined) s.op({ kind: 'forward', node: graph.nodes[0].name, inputs: [sample], output: act[0], macs: 0 });
@@ -95,7 +107,7 @@ export function buildTrainStep(graph: Graph, recipe: ResolvedRecipe, options: Tr
     if (node.kind === 'max_pool' && runsBackward(i)) saved[i] = savedInput(s, node, x, act[inputs[0]]);
     s.op({
       kind: 'forward', node: node.name, inputs: inputs.map((j) => act[j]), output: act[i], mask: mask[i], saved: saved[i],
-      weight: slices.get(node.name)?.weight, bias: slices.get(node.name)?.bias, macs: forwardMacs(node, graph.nodes[inputs[0]].shape),
+      weight: slices.get(node.name)?.weight, merged: merged(node), bias: slices.get(node.name)?.bias, macs: forwardMacs(node, graph.nodes[inputs[0]].shape),
     });
   }
 
@@ -134,11 +146,14 @@ export function buildTrainStep(graph: Graph, recipe: ResolvedRecipe, options: Tr
     }
     if (needs[0]) {
       const inPlace = node.kind === 'reshape';
-      s.op({ kind: 'input_grad', node: node.name, dy, saved: node.kind === 'max_pool' ? saved[i] : undefined, weight: slice?.weight, dx: [writeGrad(0, inPlace)], macs: hasParams(node) ? forwardMacs(node, inShape) : 0 });
+      s.op({
+        kind: 'input_grad', node: node.name, dy, saved: node.kind === 'max_pool' ? saved[i] : undefined, weight: slice?.weight, merged: merged(node),
+        dx: [writeGrad(0, inPlace)], macs: hasParams(node) ? forwardMacs(node, inShape) : 0,
+      });
     }
     const l = training.get(node.name);
     if (l && isTrained(l)) {
-      s.op({ kind: 'update', node: node.name, dy, saved: saved[i], ...slice, macs: hasParams(node) ? weightGradMacs(node, inShape, l) : 0 });
+      s.op({ kind: 'update', node: node.name, dy, saved: saved[i], weight: slice?.weight, bias: slice?.bias, momentum: slice?.momentum, macs: hasParams(node) ? weightGradMacs(node, inShape, l) : 0 });
     }
   }
   return s.finish(graph.name, [sample ?? act[0], target]);
@@ -208,15 +223,17 @@ function savedInput(s: StepBuilder, node: Node, x: Node, xBuffer: number, _l?: L
 }
 
 /**
- * SRAM copies of a layer's trained parameters: the whole int8 filter (the forward op reads it
- * in SRAM; the update writes the selected rows), the int32 biases, and the optimizer state:
- * fp32 momentum for the updated weights and biases, or int8 carry fractions for the updated
- * weights (carry rounding).
+ * SRAM copies of a layer's trained parameters: the int8 filter (with `compactRows`, a conv2d or
+ * fully connected layer trained at ratio < 1 keeps only its selected rows, in channel-list order;
+ * otherwise the whole filter, which the forward op reads in SRAM), the int32 biases, and the
+ * optimizer state: fp32 momentum for the updated weights and biases, or int8 carry fractions for
+ * the updated weights (carry rounding).
  */
-function trainableSlices(s: StepBuilder, node: ParamNode, l: LayerTraining, momentum: boolean, carry: boolean) {
+function trainableSlices(s: StepBuilder, node: ParamNode, l: LayerTraining, momentum: boolean, carry: boolean, compactRows: boolean) {
   const biasCount = node.bias.data.length;
   const perChannel = node.weight.data.length / biasCount;
-  const filterCount = l.weightRatio > 0 ? node.weight.data.length : 0;
+  const compact = compactRows && l.weightRatio > 0 && l.channels.length < biasCount && node.kind !== 'depthwise_conv2d';
+  const filterCount = l.weightRatio === 0 ? 0 : compact ? perChannel * l.channels.length : node.weight.data.length;
   const name = node.name;
   const weight = filterCount > 0 ? s.buffer({ name: `${name}/weight`, dtype: 'int8', elements: filterCount, category: Category.TRAINABLE, node: name, persistent: true, channels: l.channels }) : undefined;
   const bias = l.trainBias ? s.buffer({ name: `${name}/bias`, dtype: 'int32', elements: biasCount, category: Category.TRAINABLE, node: name, persistent: true }) : undefined;
@@ -224,7 +241,12 @@ function trainableSlices(s: StepBuilder, node: ParamNode, l: LayerTraining, mome
   const updated = updatedWeights + (l.trainBias ? biasCount : 0);
   const m = momentum ? s.buffer({ name: `${name}/momentum`, dtype: 'float32', elements: updated, category: Category.OPTIMIZER, node: name, persistent: true })
     : carry && updatedWeights > 0 ? s.buffer({ name: `${name}/carry`, dtype: 'int8', elements: updatedWeights, category: Category.OPTIMIZER, node: name, persistent: true }) : undefined;
-  return { weight, bias, momentum: m };
+  return { weight, bias, momentum: m, compact };
+}
+
+/** The whole filter MERGE_ROWS builds for one op of a compact-rows layer: int8, live for that op only. */
+function mergedFilter(s: StepBuilder, node: ParamNode): number {
+  return s.buffer({ name: `${node.name}/filter`, dtype: 'int8', elements: node.weight.data.length, category: Category.ACTIVATION, node: node.name });
 }
 
 /** MACs of a conv/depthwise/fc forward pass (= its dx pass); 0 for other nodes. */

@@ -5,11 +5,12 @@
 //          --graphOfQModel--> fp32 graph --resolveRecipe, buildTrainStep--> TrainStepPlan
 //          --planTrainMemory--> an offset for every buffer of the step
 //   then each plan op becomes container ops:
-//     forward          the inference op (trained layers read their TRAINABLE filter/bias),
-//                      then RELU_MASK when the plan saves a mask
+//     forward          the inference op (trained layers read their TRAINABLE filter/bias; a
+//                      compact-rows layer the whole filter MERGE_ROWS builds first from the
+//                      flash filter and its TRAINABLE rows), then RELU_MASK when the plan saves a mask
 //     loss             SOFTMAX_CE_LOSS (the loss value, the graph output), SOFTMAX_CE_GRAD
 //     activation_grad  APPLY_MASK, in place (a new tensor record on the gradient's bytes)
-//     input_grad       *_BACKWARD_INPUT, GLOBAL_AVG_POOL_BACKWARD or RESHAPE
+//     input_grad       *_BACKWARD_INPUT (after a MERGE_ROWS for a compact-rows layer), GLOBAL_AVG_POOL_BACKWARD or RESHAPE
 //     update           *_UPDATE (selected output channels of the filter), BIAS_UPDATE
 //
 // The container's lifetimes are those of the plan refined (a plan op becomes one or two
@@ -17,7 +18,7 @@
 // measured high-water mark is the plan's.
 
 import type { ContainerModel, OpRecord, TensorRecord } from '../../formats/container_types.js';
-import { f32Bits } from '../../formats/container_op_rules.js';
+import { f32Bits, UPDATE_COMPACT_ROWS } from '../../formats/container_op_rules.js';
 import { RecipeError, ShapeError } from '../../formats/errors.js';
 import type { QModel } from '../../formats/qmodel.js';
 import { ALIGN, Category, DType, NO_TENSOR, OP_PARAM_COUNT, Op, Storage } from '../../formats/schema.js';
@@ -45,6 +46,11 @@ export interface TrainLowerOptions {
    * output of the QModel's QUANTIZE op), which removes the float32 sample from SRAM.
    */
   input?: StepInput;
+  /**
+   * Internal: layers trained at ratio < 1 keep their whole filter TRAINABLE, as before compact
+   * rows (the equivalence tests compare both forms). Default false.
+   */
+  wholeFilters?: boolean;
 }
 
 export type StepInput = 'float32' | 'int8';
@@ -56,6 +62,8 @@ export interface TrainableTensor {
   init: number;
   /** The QModel tensor whose values it holds (a filter or a bias). */
   source: string;
+  /** Compact rows: the tensor holds these output channels' rows of `source`, in this order (else all of it). */
+  rows?: number[];
   dtype: 'int8' | 'int32';
   bytes: number;
 }
@@ -106,7 +114,7 @@ const WEIGHT_UPDATE: Partial<Record<Op, Op>> = {
  * `unfused` is the plan before streaming.
  */
 export function planTrainStep(graph: Graph, recipe: ResolvedRecipe, options: TrainLowerOptions = {}): FusedStep & { unfused: TrainStepPlan } {
-  const unfused = buildTrainStep(graph, recipe, { floatSample: (options.input ?? 'float32') === 'float32' });
+  const unfused = buildTrainStep(graph, recipe, { floatSample: (options.input ?? 'float32') === 'float32', wholeFilters: options.wholeFilters });
   const budget = options.device ? sramBudget(options.device) : undefined;
   return { ...chooseStepFusion(graph, recipe, unfused, options.fuse ?? 'auto', budget), unfused };
 }
@@ -138,7 +146,9 @@ class StepContainer {
   private readonly tensors: TensorRecord[] = [];
   private readonly names: string[] = [];
   private readonly ops: OpRecord[] = [];
-  private readonly extraData: { offset: number; values: Int32Array }[] = [];
+  private readonly extraData: { offset: number; values: Uint8Array }[] = [];
+  /** Layer name -> its CONST channel list (updates and MERGE_ROWS share it). */
+  private readonly channelLists = new Map<string, number>();
   private dataEnd: number;
   /** Inference tensor index -> container index (CONST tensors and the activations kept). */
   private readonly fromInference = new Map<number, number>();
@@ -164,7 +174,7 @@ class StepContainer {
     for (const op of this.plan.ops) this.lowerOp(op);
     const data = new Uint8Array(this.dataEnd);
     data.set(this.inf.data);
-    for (const { offset, values } of this.extraData) data.set(new Uint8Array(values.buffer), offset);
+    for (const { offset, values } of this.extraData) data.set(values, offset);
     return {
       tensors: this.tensors, ops: this.ops, data,
       plan: { arenaBytes: this.memory.arenaBytes, inputs: [this.tensorOf(sample.id), this.tensorOf(label.id)], outputs: [this.tensorOf(loss.id)] },
@@ -242,24 +252,70 @@ class StepContainer {
     return [...this.inf.tensors[this.infIndex(node)].shape];
   }
 
+  /** `bytes` appended to DATA, 16-aligned; returns their offset. */
+  private appendData(bytes: Uint8Array): number {
+    const offset = Math.ceil(this.dataEnd / ALIGN) * ALIGN;
+    this.extraData.push({ offset, values: bytes });
+    this.dataEnd = offset + bytes.length;
+    return offset;
+  }
+
   /** A CONST int32 [n] channel list, 16-aligned in DATA. */
   private channelList(channels: number[], name: string): number {
-    const offset = Math.ceil(this.dataEnd / ALIGN) * ALIGN;
-    this.extraData.push({ offset, values: Int32Array.from(channels) });
-    this.dataEnd = offset + 4 * channels.length;
+    const offset = this.appendData(new Uint8Array(Int32Array.from(channels).buffer));
     return this.add({ dtype: DType.INT32, shape: [channels.length], storage: Storage.CONST, category: Category.NONE, offset, bytes: 4 * channels.length, scale: 0, zeroPoint: 0, channelScales: NO_TENSOR }, name);
   }
 
-  /** The TRAINABLE copy of inference CONST tensor `source` at plan buffer `id`. */
-  private trainable(id: number, source: number): number {
+  /** The selected output channels of trained layer `node`, one CONST list per layer. */
+  private channelsOf(node: string): number {
+    const known = this.channelLists.get(node);
+    if (known !== undefined) return known;
+    const t = this.channelList(this.recipe.layers.find((l) => l.layer === node)!.channels, `${node}/channels`);
+    this.channelLists.set(node, t);
+    return t;
+  }
+
+  /**
+   * The TRAINABLE copy of inference CONST tensor `source` at plan buffer `id`. A plan buffer
+   * smaller than the filter holds compact rows: the selected channels' rows, initialised from a
+   * CONST tensor of those rows (channelScales stay the whole filter's, indexed by channel).
+   */
+  private trainable(id: number, source: number, node?: string): number {
     const known = this.current.get(id);
     if (known !== undefined) return known;
-    const init = this.fromInference.get(source)!;
-    const src = this.tensors[init];
-    const t = this.add({ ...src, shape: [...src.shape], storage: Storage.ARENA, category: Category.TRAINABLE, offset: this.offsetOf(id), init }, this.plan.buffers[id].name);
+    let init = this.fromInference.get(source)!;
+    let src = this.tensors[init];
+    const buffer = this.plan.buffers[id];
+    const rows = buffer.bytes < src.bytes ? this.recipe.layers.find((l) => l.layer === node)!.channels : undefined;
+    if (rows) {
+      const rowBytes = src.bytes / src.shape[0];
+      const values = new Uint8Array(rows.length * rowBytes);
+      const from = this.inf.tensors[source].offset;
+      rows.forEach((c, i) => values.set(this.inf.data.subarray(from + c * rowBytes, from + (c + 1) * rowBytes), i * rowBytes));
+      const shape = [rows.length, ...src.shape.slice(1)];
+      init = this.add({ ...src, shape, offset: this.appendData(values), bytes: values.length }, `${buffer.name} rows`);
+      src = this.tensors[init];
+    }
+    const t = this.add({ ...src, shape: [...src.shape], storage: Storage.ARENA, category: Category.TRAINABLE, offset: this.offsetOf(id), init }, buffer.name);
     this.current.set(id, t);
-    this.trainables.push({ tensor: t, init, source: this.inf.names![source], dtype: src.dtype === DType.INT8 ? 'int8' : 'int32', bytes: src.bytes });
+    this.trainables.push({ tensor: t, init, source: this.inf.names![source], ...(rows ? { rows } : {}), dtype: src.dtype === DType.INT8 ? 'int8' : 'int32', bytes: src.bytes });
     return t;
+  }
+
+  /**
+   * The filter a compact-rows layer's forward or input_grad op reads: MERGE_ROWS writes the
+   * flash filter with the trained rows over it into plan buffer `op.merged`; else the TRAINABLE
+   * filter, or the flash one when the weights are frozen.
+   */
+  private filterFor(op: TrainOp, source: number): number {
+    if (op.weight === undefined) return this.fromInference.get(source)!;
+    const rows = this.trainable(op.weight, source, op.node);
+    if (op.merged === undefined) return rows;
+    const flash = this.fromInference.get(source)!;
+    const f = this.tensors[flash];
+    const whole = this.add({ ...f, shape: [...f.shape], storage: Storage.ARENA, category: Category.ACTIVATION, offset: this.offsetOf(op.merged) }, this.plan.buffers[op.merged].name);
+    this.emit(Op.MERGE_ROWS, [flash, rows, this.channelsOf(op.node)], whole);
+    return whole;
   }
 
   // ---- ops ------------------------------------------------------------------------------
@@ -313,7 +369,7 @@ class StepContainer {
     const inf = this.inferenceOp(op.node);
     const inputs = inf.inputs.map((i, slot) => {
       if (i === NO_TENSOR) return NO_TENSOR;
-      if (slot === 1 && op.weight !== undefined) return this.trainable(op.weight, i);
+      if (slot === 1 && op.weight !== undefined) return this.filterFor(op, i);
       if (slot === 2 && op.bias !== undefined) return this.trainable(op.bias, i);
       if (this.inf.tensors[i].storage === Storage.CONST) return this.fromInference.get(i)!;
       return this.tensorOf(op.inputs![inf.inputs.slice(0, slot).filter((j) => j !== NO_TENSOR && this.inf.tensors[j].storage === Storage.ARENA).length]);
@@ -342,7 +398,7 @@ class StepContainer {
     if (code === Op.RESHAPE) return this.emit(code, [dy], dx);
     if (code === Op.GLOBAL_AVG_POOL_BACKWARD || code === Op.AVG_POOL_BACKWARD) return this.emit(code, [dy, acc], dx, inf.params.slice(0, 6));
     if (code === Op.MAX_POOL_BACKWARD) return this.emit(code, [dy, this.tensorOf(op.saved!), acc], dx, inf.params.slice(0, 6));
-    const w = op.weight !== undefined ? this.trainable(op.weight, inf.inputs[1]) : this.fromInference.get(inf.inputs[1])!;
+    const w = this.filterFor(op, inf.inputs[1]);
     const geometry = code === Op.FULLY_CONNECTED_BACKWARD_INPUT ? [] : inf.params.slice(0, 4);
     this.emit(code, [dy, w, acc], dx, geometry);
   }
@@ -379,15 +435,17 @@ class StepContainer {
     let stateAt = 0;
     if (op.weight !== undefined) {
       const code = WEIGHT_UPDATE[inf.op as Op]!;
-      const w = this.trainable(op.weight, inf.inputs[1]);
+      const w = this.trainable(op.weight, inf.inputs[1], op.node);
+      const compact = this.trainables.find((t) => t.tensor === w)!.rows !== undefined;
       const geometry = code === Op.FULLY_CONNECTED_UPDATE ? [0, 0, 0, 0] : inf.params.slice(0, 4);
       const x = this.tensorOf(op.saved!);
       const wt = this.tensors[w];
-      const updated = l.channels.length * (wt.bytes / (code === Op.DEPTHWISE_CONV2D_UPDATE ? wt.shape[3] : wt.shape[0]));
+      const updated = l.channels.length * (wt.bytes / (code === Op.DEPTHWISE_CONV2D_UPDATE ? wt.shape[3] : wt.shape[0])); // compact: shape[0] is the row count
       const carry = this.recipe.rounding === 'carry';
       const state = this.optimizerState(op.momentum, carry ? DType.INT8 : DType.FLOAT32, 0, updated, `${op.node}/weight ${carry ? 'carry' : 'momentum'}`);
       stateAt = updated;
-      this.emit(code, [x, dy, w, this.channelList(l.channels, `${op.node}/channels`)], NO_TENSOR, [...geometry, f32Bits(this.recipe.learningRate.weight), flags, momentum], state);
+      const weightFlags = flags | (compact ? UPDATE_COMPACT_ROWS : 0);
+      this.emit(code, [x, dy, w, this.channelsOf(op.node)], NO_TENSOR, [...geometry, f32Bits(this.recipe.learningRate.weight), weightFlags, momentum], state);
     }
     if (op.bias !== undefined) {
       const b = this.trainable(op.bias, inf.inputs[2]);

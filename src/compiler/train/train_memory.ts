@@ -30,9 +30,12 @@ export interface TrainBufferRow {
 
 /** Flash bytes of the train step's constants; `total` is their sum. */
 export interface TrainFlash {
-  /** int8 weights of frozen channels (and frozen layers). */
+  /**
+   * int8 weights of frozen channels (and frozen layers); a layer that keeps compact rows its
+   * whole filter, which MERGE_ROWS reads.
+   */
   frozenWeights: number;
-  /** int8 initial values of the trained slices, copied to SRAM when training starts. */
+  /** int8 initial values of the trained slices (compact rows: those rows), copied to SRAM when training starts. */
   trainedWeights: number;
   /** int32 biases of every layer (initial values of the trained ones). */
   biases: number;
@@ -87,21 +90,23 @@ export function planTrainMemory(graph: Graph, recipe: ResolvedRecipe, plan: Trai
       name: b.name, dtype: b.dtype, bytes: b.bytes, offset: arena.offsets.get(b.id)!, first: b.producer, last: b.lastReader,
       category: Category[b.category] as CategoryName, sharesWith: arena.sharesWith.has(b.id) ? name(arena.sharesWith.get(b.id)!) : undefined,
     })),
-    flash: trainFlash(graph, recipe),
+    flash: trainFlash(graph, recipe, plan),
     arena,
   };
 }
 
 /** The flash the train step's constants take (the schedule and metadata are not counted). */
-export function trainFlash(graph: Graph, recipe: ResolvedRecipe): TrainFlash {
+export function trainFlash(graph: Graph, recipe: ResolvedRecipe, plan: TrainStepPlan): TrainFlash {
   const f = { frozenWeights: 0, trainedWeights: 0, biases: 0, quantParams: 0, qasFactors: 0, total: 0 };
   paramLayers(graph).forEach((node, i) => {
     const l = recipe.layers[i];
-    // a layer whose weights train has its whole filter's initial value copied to SRAM
-    const trained = l.weightRatio > 0 ? node.weight.data.length : 0;
+    // a layer whose weights train has its TRAINABLE slice's initial value copied to SRAM: the
+    // whole filter, or with compact rows its trained rows (the whole filter stays, for MERGE_ROWS)
+    const whole = node.weight.data.length;
+    const trained = l.weightRatio > 0 ? plan.buffers.find((b) => b.name === `${node.name}/weight`)!.bytes : 0;
     const outC = node.bias.data.length;
     f.trainedWeights += trained;
-    f.frozenWeights += node.weight.data.length - trained;
+    f.frozenWeights += trained < whole ? whole : whole - trained;
     f.biases += 4 * outC;
     f.quantParams += 12 * outC;
     if (l.trainBias || l.weightRatio > 0) f.qasFactors += 8 * outC;

@@ -67,6 +67,11 @@ export interface TrainOp {
   dx?: GradWrite[];
   /** Trainable slices (read by forward and input_grad, updated in place by update). */
   weight?: number;
+  /**
+   * forward and input_grad of a layer whose weight slice holds only its trained rows: the whole
+   * filter (flash filter + trained rows, container op MERGE_ROWS), written and read by this op only.
+   */
+  merged?: number;
   bias?: number;
   momentum?: number;
   /** loss: the label or target, and the loss value it writes. */
@@ -106,6 +111,8 @@ export function readsOf(op: TrainOp): number[] {
 export function writesOf(op: TrainOp): number[] {
   const ids: (number | undefined)[] = [op.output, op.lossValue, ...(op.dx ?? []).map((w) => w.buffer)];
   if (op.kind === 'forward') ids.push(op.mask, op.saved);
+  // the whole filter of a compact-rows layer: written and read within this op (its lifetime)
+  if (op.kind === 'forward' || op.kind === 'input_grad') ids.push(op.merged);
   if (op.kind === 'activation_grad') ids.push(op.dy);
   if (op.kind === 'update') ids.push(op.weight, op.bias, op.momentum);
   return ids.filter((id): id is number => id !== undefined);

@@ -5,7 +5,8 @@
 //   input          int8 [inH][inW][inC]              the forward input x_q (saved activation), read
 //   inZp, inScale  its zero point and scale: x = inScale * (x_q - inZp)
 //   outGrad        f32 [outH][outW][outC]            dL/dy (pre-clamp: apply the ReLU mask first), read
-//   filter         int8 [outC][kH][kW][inC]          W_q, selected channels updated in place
+//   filter         int8 [outC][kH][kW][inC]          W_q, selected channels updated in place; with
+//                  UPDATE_COMPACT_ROWS int8 [selectedCount][kH][kW][inC], row i = channel selected[i]
 //   filterScales   f32 [outC]                        s_w[c]
 //   bias           i32 [outC]                        updated in place for the selected channels, or 0 (bias frozen)
 //   geometry       strides and leading padding as the forward record
@@ -14,7 +15,7 @@
 //   weightState    [selectedCount][kH][kW][inC]      state per updated weight (list order), or 0:
 //                  f32 momentum, or with UPDATE_CARRY the int8 carry fraction (then momentum = 0)
 //   biasMomentum   f32 [selectedCount]               state per updated bias, or 0
-//   flags          UPDATE_NEAREST | UPDATE_NO_QAS | UPDATE_CARRY bits (sgd_step.ts); 0 = stochastic, QAS
+//   flags          UPDATE_NEAREST | UPDATE_NO_QAS | UPDATE_CARRY | UPDATE_COMPACT_ROWS bits (sgd_step.ts); 0 = stochastic, QAS
 //
 // Per selected channel c, per weight (ky, kx, ic), in filter order:
 //   dW = inScale * sum over outputs (oy, ox) whose tap (ky, kx) is in bounds, row-major, of
@@ -27,17 +28,17 @@
 // flag bit, or UPDATE_CARRY with momentum or without weightState; BAD_INPUT when some step was not finite (those parameters unchanged).
 import { Status } from '../../formats/schema';
 import { biasGradScale, channelGradSum } from './bias_update_s32';
-import { channelsInRange, stepBiasS32, stepWeightS8, weightGradScale, weightStateAt, weightUpdateModeOk } from './sgd_step';
+import { channelsInRange, stepBiasS32, stepWeightS8, weightGradScale, weightRowOf, weightStateAt, rowsUpdateModeOk } from './sgd_step';
 import { endOutputOfTap, firstOutputOfTap } from './window';
 
 export function conv2d_update_s8(input: usize, inH: i32, inW: i32, inC: i32, inZp: i32, inScale: f32, outGrad: usize, outH: i32, outW: i32, outC: i32, filter: usize, kH: i32, kW: i32, filterScales: usize, bias: usize, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, selected: usize, selectedCount: i32, lrW: f32, lrB: f32, momentum: f32, weightState: usize, biasMomentum: usize, flags: i32): i32 {
-  if (!channelsInRange(selected, selectedCount, outC) || !weightUpdateModeOk(flags, momentum, weightState)) return Status.BAD_ARGUMENT;
+  if (!channelsInRange(selected, selectedCount, outC) || !rowsUpdateModeOk(flags, momentum, weightState)) return Status.BAD_ARGUMENT;
   const filterSize = kH * kW * inC;
   let finite = true;
   for (let i = 0; i < selectedCount; i++) {
     const c = load<i32>(selected + (<usize>i << 2));
     const gradScale = weightGradScale(filterScales, c, flags);
-    const w = filter + <usize>(c * filterSize);
+    const w = filter + <usize>(weightRowOf(i, c, flags) * filterSize);
     const state = weightStateAt(weightState, i * filterSize, flags);
     for (let ky = 0; ky < kH; ky++) {
       const oy0 = firstOutputOfTap(padTop, ky, strideH);

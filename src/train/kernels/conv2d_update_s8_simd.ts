@@ -4,13 +4,13 @@
 // The last inC % 4 selected of each tap are scalar. Pays from inC >= 4.
 import { Status } from '../../formats/schema';
 import { biasGradScale, channelGradSum } from './bias_update_s32';
-import { channelsInRange, stepBiasS32, stepWeightS8, weightGradScale, weightStateAt, weightUpdateModeOk } from './sgd_step';
+import { channelsInRange, stepBiasS32, stepWeightS8, weightGradScale, weightRowOf, weightStateAt, rowsUpdateModeOk } from './sgd_step';
 import { stepWeightsS8x4 } from './sgd_step_simd';
 import { loadS8x4AsF32 } from './simd_f32';
 import { endOutputOfTap, firstOutputOfTap } from './window';
 
 export function conv2d_update_s8_simd(input: usize, inH: i32, inW: i32, inC: i32, inZp: i32, inScale: f32, outGrad: usize, outH: i32, outW: i32, outC: i32, filter: usize, kH: i32, kW: i32, filterScales: usize, bias: usize, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, selected: usize, selectedCount: i32, lrW: f32, lrB: f32, momentum: f32, weightState: usize, biasMomentum: usize, flags: i32): i32 {
-  if (!channelsInRange(selected, selectedCount, outC) || !weightUpdateModeOk(flags, momentum, weightState)) return Status.BAD_ARGUMENT;
+  if (!channelsInRange(selected, selectedCount, outC) || !rowsUpdateModeOk(flags, momentum, weightState)) return Status.BAD_ARGUMENT;
   const filterSize = kH * kW * inC;
   const vecC = inC & ~3;
   const zp = f32x4.splat(<f32>inZp);
@@ -19,7 +19,7 @@ export function conv2d_update_s8_simd(input: usize, inH: i32, inW: i32, inC: i32
   for (let i = 0; i < selectedCount; i++) {
     const c = load<i32>(selected + (<usize>i << 2));
     const gradScale = weightGradScale(filterScales, c, flags);
-    const w = filter + <usize>(c * filterSize);
+    const w = filter + <usize>(weightRowOf(i, c, flags) * filterSize);
     const state = weightStateAt(weightState, i * filterSize, flags);
     for (let ky = 0; ky < kH; ky++) {
       const oy0 = firstOutputOfTap(padTop, ky, strideH);

@@ -5,7 +5,8 @@
 //   input          int8 [rows][inC]          the forward input x_q (saved activation), read
 //   inZp, inScale  x = inScale * (x_q - inZp)
 //   outGrad        f32 [rows][outC]          dL/dy (pre-clamp: apply the ReLU mask first), read
-//   filter         int8 [outC][inC]          W_q, the selected rows updated in place
+//   filter         int8 [outC][inC]          W_q, the selected rows updated in place; with
+//                  UPDATE_COMPACT_ROWS int8 [selectedCount][inC], row n = channel selected[n]
 //   filterScales   f32 [outC]                s_w[c]
 //   bias           i32 [outC]                updated in place for the selected channels, or 0 (frozen)
 //   selected       i32 [selectedCount]       output channels to update, each in [0, outC)
@@ -19,15 +20,15 @@
 // list order, each channel's weights, then its bias. Returns as conv2d_update_s8.
 import { Status } from '../../formats/schema';
 import { biasGradScale, channelGradSum } from './bias_update_s32';
-import { channelsInRange, stepBiasS32, stepWeightS8, weightGradScale, weightStateAt, weightUpdateModeOk } from './sgd_step';
+import { channelsInRange, stepBiasS32, stepWeightS8, weightGradScale, weightRowOf, weightStateAt, rowsUpdateModeOk } from './sgd_step';
 
 export function fully_connected_update_s8(input: usize, rows: i32, inC: i32, inZp: i32, inScale: f32, outGrad: usize, outC: i32, filter: usize, filterScales: usize, bias: usize, selected: usize, selectedCount: i32, lrW: f32, lrB: f32, momentum: f32, weightState: usize, biasMomentum: usize, flags: i32): i32 {
-  if (!channelsInRange(selected, selectedCount, outC) || !weightUpdateModeOk(flags, momentum, weightState)) return Status.BAD_ARGUMENT;
+  if (!channelsInRange(selected, selectedCount, outC) || !rowsUpdateModeOk(flags, momentum, weightState)) return Status.BAD_ARGUMENT;
   let finite = true;
   for (let n = 0; n < selectedCount; n++) {
     const c = load<i32>(selected + (<usize>n << 2));
     const gradScale = weightGradScale(filterScales, c, flags);
-    const w = filter + <usize>(c * inC);
+    const w = filter + <usize>(weightRowOf(n, c, flags) * inC);
     const state = weightStateAt(weightState, n * inC, flags);
     for (let i = 0; i < inC; i++) {
       let acc: f32 = 0;

@@ -4,12 +4,12 @@
 // inC % 4 input selected are scalar.
 import { Status } from '../../formats/schema';
 import { biasGradScale, channelGradSum } from './bias_update_s32';
-import { channelsInRange, stepBiasS32, stepWeightS8, weightGradScale, weightStateAt, weightUpdateModeOk } from './sgd_step';
+import { channelsInRange, stepBiasS32, stepWeightS8, weightGradScale, weightRowOf, weightStateAt, rowsUpdateModeOk } from './sgd_step';
 import { stepWeightsS8x4 } from './sgd_step_simd';
 import { loadS8x4AsF32 } from './simd_f32';
 
 export function fully_connected_update_s8_simd(input: usize, rows: i32, inC: i32, inZp: i32, inScale: f32, outGrad: usize, outC: i32, filter: usize, filterScales: usize, bias: usize, selected: usize, selectedCount: i32, lrW: f32, lrB: f32, momentum: f32, weightState: usize, biasMomentum: usize, flags: i32): i32 {
-  if (!channelsInRange(selected, selectedCount, outC) || !weightUpdateModeOk(flags, momentum, weightState)) return Status.BAD_ARGUMENT;
+  if (!channelsInRange(selected, selectedCount, outC) || !rowsUpdateModeOk(flags, momentum, weightState)) return Status.BAD_ARGUMENT;
   const vecC = inC & ~3;
   const zp = f32x4.splat(<f32>inZp);
   const scale = f32x4.splat(inScale);
@@ -17,7 +17,7 @@ export function fully_connected_update_s8_simd(input: usize, rows: i32, inC: i32
   for (let n = 0; n < selectedCount; n++) {
     const c = load<i32>(selected + (<usize>n << 2));
     const gradScale = weightGradScale(filterScales, c, flags);
-    const w = filter + <usize>(c * inC);
+    const w = filter + <usize>(weightRowOf(n, c, flags) * inC);
     const state = weightStateAt(weightState, n * inC, flags);
     let i = 0;
     for (; i < vecC; i += 4) {

@@ -6,7 +6,9 @@
 // Every update kernel takes `flags` (the container's UPDATE_FLAGS param): bit 0 UPDATE_NEAREST
 // (else stochastic rounding), bit 1 UPDATE_NO_QAS (else QAS), bit 2 UPDATE_CARRY (int8 weights
 // only: error feedback through a fraction state, below; bit 0 then only rounds biases, which
-// ignore bit 2); 0 = stochastic with QAS.
+// ignore bit 2), bit 3 UPDATE_COMPACT_ROWS (conv2d and fully connected weights only: the
+// filter holds just the selected channels' rows, row i for channel selected[i]; filter scales
+// stay indexed by channel); 0 = stochastic with QAS.
 //
 // For one parameter with quantization scale s (s_w[c] for a weight, s_x * s_w[c] for a bias)
 // and real-valued gradient gReal = dL/d(real value), gradScale is the f32 factor
@@ -34,6 +36,8 @@ import { prngUniform } from './prng';
 export const UPDATE_NEAREST: i32 = 1;
 export const UPDATE_NO_QAS: i32 = 2;
 export const UPDATE_CARRY: i32 = 4;
+export const UPDATE_COMPACT_ROWS: i32 = 8;
+/** The bits every update kernel takes; UPDATE_COMPACT_ROWS only the row-major weight kernels (rowsUpdateModeOk). */
 const UPDATE_FLAG_BITS: i32 = UPDATE_NEAREST | UPDATE_NO_QAS | UPDATE_CARRY;
 
 /** Carry: the master value t = w8 * 256 + f is clamped to [-127.5, 127.5) quanta. */
@@ -69,6 +73,18 @@ export function carries(flags: i32): bool {
  */
 export function weightUpdateModeOk(flags: i32, momentum: f32, weightState: usize): bool {
   return isUpdateFlags(flags) && (!carries(flags) || (momentum == 0 && weightState != 0));
+}
+
+/** weightUpdateModeOk for the kernels whose filter rows are output channels (conv2d, fully connected): UPDATE_COMPACT_ROWS allowed. */
+export function rowsUpdateModeOk(flags: i32, momentum: f32, weightState: usize): bool {
+  return weightUpdateModeOk(flags & ~UPDATE_COMPACT_ROWS, momentum, weightState);
+}
+
+/** The filter row holding the weights of selected[i] = channel c: i with UPDATE_COMPACT_ROWS, else c. */
+// @ts-ignore: decorator
+@inline
+export function weightRowOf(i: i32, c: i32, flags: i32): i32 {
+  return (flags & UPDATE_COMPACT_ROWS) != 0 ? i : c;
 }
 
 /**
