@@ -65,6 +65,31 @@ describe('update kernels with UPDATE_COMPACT_ROWS', () => {
   }
 });
 
+describe('merge_rows_s8 (MERGE_ROWS)', () => {
+  it('copies the filter, then row i over channel selected[i]; a channel out of range: BAD_ARGUMENT, output untouched', () => {
+    for (const build of BUILDS) {
+      const k = loadTrainKernels(build), ws = new Workspace(k, 1 << 16);
+      const rng = new Rng(0x3e6);
+      for (let n = 0; n < 24; n++) {
+        const outC = rng.int(1, 40), rowBytes = rng.int(1, 50);
+        const channels = Array.from(rng.permutation(outC)).slice(0, rng.int(0, outC));
+        const filter = rng.int8Array(outC * rowBytes), rows = rng.int8Array(channels.length * rowBytes);
+        const want = filter.slice();
+        channels.forEach((c, i) => want.set(rows.subarray(i * rowBytes, (i + 1) * rowBytes), c * rowBytes));
+        const label = `${build} case ${n}: ${outC} rows of ${rowBytes} B, channels ${JSON.stringify(channels)}`;
+        for (const bad of [false, true]) {
+          const list = bad ? [...channels, rng.next() < 0.5 ? outC : -1] : channels;
+          ws.reset();
+          const f = ws.i8(filter), r = ws.i8(rows), c = ws.i32(list), out = ws.i8(new Int8Array(outC * rowBytes));
+          expect(k.merge_rows_s8(f, outC, rowBytes, r, c, list.length, out), `${label}, bad ${bad}`).toBe(bad ? Status.BAD_ARGUMENT : Status.OK);
+          const at = firstBitMismatch(ws.readI8(out, outC * rowBytes), bad ? new Int8Array(outC * rowBytes) : want);
+          expect(at, `${label}, bad ${bad}: byte ${at}`).toBe(-1);
+        }
+      }
+    }
+  });
+});
+
 describe('the lowered step keeps only the trained rows', () => {
   it('pw1 at 1/4: TRAINABLE is its 4 selected rows of 8 inputs, initialised from a CONST tensor of those rows', () => {
     const { container, report } = lowerTrainStep(qmodel, { biasLastK: 2, weights: [{ layer: 'pw1', ratio: 0.25 }] });

@@ -12,6 +12,7 @@ export * from './fully_connected_update_s8';
 export * from './global_avg_pool_backward_f32';
 export * from './gradient_add_f32';
 export * from './max_pool_backward_f32';
+export * from './merge_rows_s8';
 export * from './mse_f32';
 export * from './mse_loss_s8';
 export * from './mse_s8';
