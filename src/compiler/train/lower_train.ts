@@ -13,7 +13,7 @@
 //     input_grad       *_BACKWARD_INPUT (after a MERGE_ROWS for a compact-rows layer), GLOBAL_AVG_POOL_BACKWARD or RESHAPE
 //     update           *_UPDATE (selected output channels of the filter), BIAS_UPDATE
 //
-// The container's lifetimes are those of the plan refined (a plan op becomes one or two
+// The container's lifetimes are those of the plan refined (a plan op becomes one to three
 // container ops), so the plan's offsets never make two live tensors overlap, and the device's
 // measured high-water mark is the plan's.
 
@@ -280,13 +280,13 @@ class StepContainer {
    * smaller than the filter holds compact rows: the selected channels' rows, initialised from a
    * CONST tensor of those rows (channelScales stay the whole filter's, indexed by channel).
    */
-  private trainable(id: number, source: number, node?: string): number {
+  private trainable(id: number, source: number): number {
     const known = this.current.get(id);
     if (known !== undefined) return known;
     let init = this.fromInference.get(source)!;
     let src = this.tensors[init];
     const buffer = this.plan.buffers[id];
-    const rows = buffer.bytes < src.bytes ? this.recipe.layers.find((l) => l.layer === node)!.channels : undefined;
+    const rows = buffer.bytes < src.bytes ? buffer.channels! : undefined;
     if (rows) {
       const rowBytes = src.bytes / src.shape[0];
       const values = new Uint8Array(rows.length * rowBytes);
@@ -309,7 +309,7 @@ class StepContainer {
    */
   private filterFor(op: TrainOp, source: number): number {
     if (op.weight === undefined) return this.fromInference.get(source)!;
-    const rows = this.trainable(op.weight, source, op.node);
+    const rows = this.trainable(op.weight, source);
     if (op.merged === undefined) return rows;
     const flash = this.fromInference.get(source)!;
     const f = this.tensors[flash];
@@ -435,7 +435,7 @@ class StepContainer {
     let stateAt = 0;
     if (op.weight !== undefined) {
       const code = WEIGHT_UPDATE[inf.op as Op]!;
-      const w = this.trainable(op.weight, inf.inputs[1], op.node);
+      const w = this.trainable(op.weight, inf.inputs[1]);
       const compact = this.trainables.find((t) => t.tensor === w)!.rows !== undefined;
       const geometry = code === Op.FULLY_CONNECTED_UPDATE ? [0, 0, 0, 0] : inf.params.slice(0, 4);
       const x = this.tensorOf(op.saved!);

@@ -32,7 +32,10 @@ export interface TrainBuffer {
   aliasOf?: number;
   /** Gradients that may overwrite the gradient they are computed from (add, reshape, relu). */
   inPlaceOf?: number;
-  /** Partial saved activations: the input channels they hold, ascending. */
+  /**
+   * Partial saved activations: the input channels they hold, ascending. A layer's TRAINABLE
+   * weights: the output channels it trains, ascending (compact rows: the rows it holds, in order).
+   */
   channels?: number[];
   /** Never freed within the step (trainable slices, optimizer state, loss value). */
   persistent?: boolean;
