@@ -17,6 +17,7 @@ import { Session } from './session.js';
 /** The training executor's exports: the inference ABI plus src/train/index.ts's additions. */
 export interface TrainExecutorExports extends ExecutorExports {
   prng_seed(seed: number): void;
+  set_rate_scale(scale: number): number;
   tensor_ptr(t: number): number;
 }
 
@@ -156,6 +157,17 @@ export class Trainer {
     if (status !== Status.OK) throw new DeviceError(`train step failed at op ${this.exec.error_op()}: ${Status[status] ?? status}`, status);
     this.steps++;
     return this.loss[0];
+  }
+
+  /**
+   * Multiplies the recipe's learning rates (weights and biases) by `scale` from the next step
+   * on, e.g. a decay per epoch; the trained tensors and the momentum or carry state stay as they
+   * are (no reload). 1 after create.
+   */
+  setRateScale(scale: number): void {
+    if (!(Number.isFinite(scale) && scale >= 0)) throw new ValueError(`a learning-rate scale is a finite number >= 0, got ${scale}`);
+    const status = this.exec.set_rate_scale(scale);
+    if (status !== Status.OK) throw new DeviceError(`the training executor refused the rate scale ${scale}: ${Status[status] ?? status}`, status);
   }
 
   /** One pass over `data` in its order; `onStep(i, loss)` after each sample. Returns the mean loss. */

@@ -43,8 +43,22 @@ import { relu_mask_s8_simd } from './kernels/relu_mask_s8_simd';
 import { softmax_cross_entropy_s8 } from './kernels/softmax_cross_entropy_s8';
 import { softmax_cross_entropy_loss_s8 } from './kernels/softmax_cross_entropy_loss_s8';
 
+/**
+ * Multiplies every update op's learning rates (a schedule without reloading: the trained
+ * tensors, momentum and carry state stay as they are). 1 after load.
+ */
+let rateScale: f32 = 1;
+
+/** Sets the learning-rate multiplier of the following steps; BAD_ARGUMENT (unchanged) unless finite and >= 0. */
+export function set_rate_scale(scale: f32): i32 {
+  if (!isFinite<f32>(scale) || scale < 0) return Status.BAD_ARGUMENT;
+  rateScale = scale;
+  return Status.OK;
+}
+
 /** As the inference load, then copies every TRAINABLE tensor's initial value into the arena and zeroes the optimizer state. */
 export function loadTrainStep(len: u32, budget: u32): i32 {
+  rateScale = 1;
   const status = loadContainer(len, budget);
   if (status != Status.OK) return status;
   for (let t: u32 = 0; t < tensorCountOf(); t++) {
@@ -173,7 +187,7 @@ function dispatchTrain(k: u32): Status {
     case Op.BIAS_UPDATE: {
       const channels = tensorDim(b, 0);
       const status = bias_update_s32(ptr(a), tensorElements(a) / channels, channels, ptr(b), reinterpret<f32>(p0), ptr(d),
-        ptr(c), tensorDim(c, 0), reinterpret<f32>(p1), reinterpret<f32>(p3), ptr(opScratch(k)), p2);
+        ptr(c), tensorDim(c, 0), reinterpret<f32>(p1) * rateScale, reinterpret<f32>(p3), ptr(opScratch(k)), p2);
       return checked(status, a);
     }
     case Op.MERGE_ROWS: {
@@ -189,7 +203,7 @@ function dispatchTrain(k: u32): Status {
  * bit 3, only the selected channels' rows), sel: output channels.
  */
 function weightUpdate(k: u32, x: u32, dy: u32, w: u32, sel: u32, p0: i32, p1: i32, p2: i32, p3: i32): i32 {
-  const lr = reinterpret<f32>(opParam(k, 4)), flags = opParam(k, 5); // UPDATE_FLAGS: bits 0 nearest rounding, 1 no QAS, 2 carry, 3 compact rows
+  const lr = reinterpret<f32>(opParam(k, 4)) * rateScale, flags = opParam(k, 5); // UPDATE_FLAGS: bits 0 nearest rounding, 1 no QAS, 2 carry, 3 compact rows
   const momentum = reinterpret<f32>(opParam(k, 6)), state = ptr(opScratch(k)); // state 0: none (plain SGD)
   const xp = ptr(x), gp = ptr(dy), wp = ptr(w), sp = ptr(sel), n = tensorDim(sel, 0);
   const xZp = tensorZeroPoint(x), xScale = tensorScale(x), scales = scalesOf(w);

@@ -124,7 +124,7 @@ export interface DeviceRunOptions {
   device: DeviceProfile;
   build: Build | 'auto';
   epochs: number;
-  /** The rate of epoch e is recipe rate x decay^e (the Trainer is reloaded with the new rate). */
+  /** The rate of epoch e is recipe rate x decay^e (Trainer.setRateScale). */
   decay: number;
   /** Called after each epoch with its mean loss and held-out accuracy. */
   onEpoch?: (epoch: number, loss: number, accuracy: Accuracy) => void;
@@ -143,27 +143,23 @@ export interface DeviceRun {
 }
 
 /**
- * Sparse-update fine-tuning on the device runtime: one Trainer per epoch (the recipe's rates
- * times decay^epoch, PRNG seed recipe.seed + epoch), each starting from the last one's weights.
+ * Sparse-update fine-tuning on the device runtime: one Trainer for all epochs, its rates
+ * multiplied by decay^epoch on the device (Trainer.setRateScale: the carry fractions and any
+ * momentum carry over from one epoch to the next).
  */
 export async function deviceFineTune(qmodel: QModel, recipe: TrainRecipe, data: TransferData, o: DeviceRunOptions): Promise<DeviceRun> {
-  const lr = recipe.learningRate ?? { weight: 0.005, bias: 0.005 };
-  let model = qmodel;
-  let trainer: Trainer | undefined;
+  const trainer = await Trainer.create(qmodel, recipe, { device: o.device, build: o.build });
   let accuracy: Accuracy | undefined;
   const losses: number[] = [];
   let steps = 0;
   for (let e = 0; e < o.epochs; e++) {
-    const f = o.decay ** e;
-    trainer = await Trainer.create(model, { ...recipe, learningRate: { weight: lr.weight * f, bias: lr.bias * f }, seed: (recipe.seed ?? 0) + e }, { device: o.device, build: o.build });
+    trainer.setRateScale(o.decay ** e);
     losses.push(trainer.trainEpoch(shuffled(data.stream, orderSeed(o.order, e)), { onStep: (_, loss) => o.onStep?.(++steps, loss) }));
-    model = trainer.exportQModel();
-    const t = trainer;
-    const results = await Promise.all([data.test, ...[OLD_DIGITS, NEW_DIGITS].map((d) => filterClasses(data.test, d))].map((s) => t.evaluate(s)));
+    const results = await Promise.all([data.test, ...[OLD_DIGITS, NEW_DIGITS].map((d) => filterClasses(data.test, d))].map((s) => trainer.evaluate(s)));
     accuracy = { all: results[0].accuracy, old: results[1].accuracy, new: results[2].accuracy };
     o.onEpoch?.(e + 1, losses[e], accuracy);
   }
-  return { build: trainer!.build, accuracy: accuracy!, losses, memory: trainer!.memory(), trained: model };
+  return { build: trainer.build, accuracy: accuracy!, losses, memory: trainer.memory(), trained: trainer.exportQModel() };
 }
 
 /** The shuffle seed of epoch `epoch` in data order `order` (order 0: 100, 101, ...). */
