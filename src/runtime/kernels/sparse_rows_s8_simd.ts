@@ -98,16 +98,17 @@ export function sparseBlockRow(x: usize, inZp: i32, zp: v128, deltas: usize, val
     if (G >= 4) {
       wLow = weightPairsLow(v, G, false);
       wHigh = G == 8 ? weightPairsHigh8(v, false) : weightPairsLow(v + 8, G, false);
-      // 2 or 4 inputs minus inZp: scalar loads packed as i16 pairs and splatted (no lane inserts)
-      p += <usize>load<u16>(d); const x0 = <i32>load<i8>(p) - inZp;
-      p += <usize>load<u16>(d, 2); const x1 = <i32>load<i8>(p) - inZp;
-      xLow = i32x4.splat((x0 & 0xffff) | (x1 << 16));
-      xHigh = xLow;
+      // 2 or 4 input bytes into byte lanes 0..3 (the other lanes are don't-care), widened to
+      // i16 minus inZp; each i32 lane 0 / 1 (an i16 pair) is then splatted
+      p += <usize>load<u16>(d); let xb = v128.load8_lane(p, zp, 0);
+      p += <usize>load<u16>(d, 2); xb = v128.load8_lane(p, xb, 1);
       if (G == 4) {
-        p += <usize>load<u16>(d, 4); const x2 = <i32>load<i8>(p) - inZp;
-        p += <usize>load<u16>(d, 6); const x3 = <i32>load<i8>(p) - inZp;
-        xHigh = i32x4.splat((x2 & 0xffff) | (x3 << 16));
+        p += <usize>load<u16>(d, 4); xb = v128.load8_lane(p, xb, 2);
+        p += <usize>load<u16>(d, 6); xb = v128.load8_lane(p, xb, 3);
       }
+      const xs = i16x8.sub(i16x8.extend_low_i8x16_s(xb), zp);
+      xLow = i32x4.shuffle(xs, xs, 0, 0, 0, 0);
+      xHigh = G == 4 ? i32x4.shuffle(xs, xs, 1, 1, 1, 1) : xLow;
     } else {
       const w = arrangeWeights(v128.load(v), G);
       wLow = i16x8.extend_low_i8x16_s(w);
