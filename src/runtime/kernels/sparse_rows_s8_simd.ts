@@ -93,7 +93,29 @@ export function sparseBlockRow(x: usize, inZp: i32, zp: v128, deltas: usize, val
   const steps = n / S;
   let accLow = i32x4.splat(0), accHigh = i32x4.splat(0);
   let p = x, d = deltas, v = values;
-  for (let s = 0; s < steps; s++) {
+  let s = 0;
+  if (G == 8) {
+    // two steps per iteration: 4 inputs gathered at once, a second pair of accumulators
+    let acc2Low = i32x4.splat(0), acc2High = i32x4.splat(0);
+    for (; s + 1 < steps; s += 2) {
+      p += <usize>load<u16>(d); let xb = v128.load8_lane(p, zp, 0);
+      p += <usize>load<u16>(d, 2); xb = v128.load8_lane(p, xb, 1);
+      p += <usize>load<u16>(d, 4); xb = v128.load8_lane(p, xb, 2);
+      p += <usize>load<u16>(d, 6); xb = v128.load8_lane(p, xb, 3);
+      const xs = i16x8.sub(i16x8.extend_low_i8x16_s(xb), zp);
+      const x01 = i32x4.shuffle(xs, xs, 0, 0, 0, 0);
+      const x23 = i32x4.shuffle(xs, xs, 1, 1, 1, 1);
+      accLow = mac(accLow, x01, weightPairsLow(v, 8, false));
+      accHigh = mac(accHigh, x01, weightPairsHigh8(v, false));
+      acc2Low = mac(acc2Low, x23, weightPairsLow(v + 16, 8, false));
+      acc2High = mac(acc2High, x23, weightPairsHigh8(v + 16, false));
+      d += 8;
+      v += 32;
+    }
+    accLow = i32x4.add(accLow, acc2Low);
+    accHigh = i32x4.add(accHigh, acc2High);
+  }
+  for (; s < steps; s++) {
     let xLow: v128, xHigh: v128, wLow: v128, wHigh: v128;
     if (G >= 4) {
       wLow = weightPairsLow(v, G, false);
