@@ -3,19 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { ContainerError, readContainer, writeContainer } from '../src/formats/container.js';
 import { encodeOpTable } from '../src/formats/container_op_rules.js';
 import { Section, Status } from '../src/formats/schema.js';
-import { BROKEN, Layout, fixtureNamed, withCrc } from './fixtures/broken.js';
+import { BROKEN, Layout, fixtureNamed, hostError, withCrc } from './fixtures/broken.js';
 import { allFixtures } from './fixtures/models.js';
 import { BUILDS, instantiate, loadInto } from './helpers/device.js';
-
-function hostError(bytes: Uint8Array): ContainerError | undefined {
-  try {
-    readContainer(bytes);
-    return undefined;
-  } catch (e) {
-    if (e instanceof ContainerError) return e;
-    throw e;
-  }
-}
 
 describe('container round trip', () => {
   for (const f of allFixtures()) {

@@ -2,12 +2,12 @@
 // time in the reference CNN lowered with fuse 'always' (pw1 -> dw2 streamed); the host reader
 // and both device builds must report the same Status at the same byte offset.
 import { describe, expect, it } from 'vitest';
-import { ContainerError, readContainer, writeContainer } from '../src/formats/container.js';
+import { writeContainer } from '../src/formats/container.js';
 import { Op, Status } from '../src/formats/schema.js';
 import { lowerModel } from '../src/compiler/lower.js';
 import { referenceCnn } from '../src/compiler/models.js';
 import { quantizeGraph } from '../src/compiler/ptq.js';
-import { Layout, withCrc } from './fixtures/broken.js';
+import { Layout, hostError, withCrc } from './fixtures/broken.js';
 import { BUILDS, instantiate, loadInto } from './helpers/device.js';
 import { Rng } from './helpers/rng.js';
 
@@ -39,16 +39,6 @@ const CASES: Case[] = [
   { rule: 'stride 1 for a stride-2 output', mutate: (l) => l.i32(param(0)(l), 1), at: (l) => l.op(k) + 12 },
   { rule: 'param 10 not 0', mutate: (l) => l.i32(param(10)(l), 1), at: param(10) },
 ];
-
-function hostError(bytes: Uint8Array): ContainerError | undefined {
-  try {
-    readContainer(bytes);
-    return undefined;
-  } catch (e) {
-    if (e instanceof ContainerError) return e;
-    throw e;
-  }
-}
 
 describe('EXPAND_DEPTHWISE records: host and device reject the same bytes at the same offset', () => {
   const base = writeContainer(container);
