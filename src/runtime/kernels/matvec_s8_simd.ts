@@ -2,11 +2,11 @@
 // stage(sum_k filter[c][k] * (input[k] - inZp)), input int8 [inC], filter int8 [outC][inC],
 // output int8 [outC]; inC >= 8. 8 output channels per pass: each widened input step feeds 8
 // dot products (8 accumulators), the pass ends with two 4-lane reductions, the general
-// requantization (its constants cost less than the fast path's for 8 outputs) and one 8-byte
-// store. The inner loop takes 16 values per iteration; the last partial step overlaps the
+// requantization in its once-per-call form (requantizeOnce: its constants cost less than the
+// fast path's for 8 outputs) and one 8-byte store. The inner loop takes 16 values per iteration; the last partial step overlaps the
 // previous one with the input lanes already counted masked off (as matmul_s8_simd).
 // Returns the channels done (a multiple of 8); the caller does the rest.
-import { narrowLanes8, reduceLanes4, requantizeGeneral } from './output_stage_s8_simd';
+import { narrowLanes8, reduceLanes4, requantizeOnce } from './output_stage_s8_simd';
 
 // @ts-ignore: decorator
 @inline
@@ -63,7 +63,7 @@ export function matvecS8Simd(input: usize, inC: i32, inZp: i32, filter: usize, o
       s = i32x4.add(s, v128.load(bias + (<usize>c << 2)));
       t = i32x4.add(t, v128.load(bias + (<usize>c << 2), 16));
     }
-    const q = narrowLanes8(requantizeGeneral(s, requant, c, outZp), requantizeGeneral(t, requant, c + 4, outZp), lo, hi);
+    const q = narrowLanes8(requantizeOnce(s, requant, c, outZp), requantizeOnce(t, requant, c + 4, outZp), lo, hi);
     v128.store64_lane(output + <usize>c, q, 0);
   }
   return c;

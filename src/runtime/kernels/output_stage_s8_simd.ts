@@ -5,10 +5,11 @@
 // General (requantizeLanes, any channel):
 //   x << left                      = x * 2^left                      (wraps like the scalar shift)
 //   SaturatingRoundingDoublingHighMul(a, m) = (a*m + 2^30) >> 31    (the +-nudge and truncation of
-//                                    gemmlowp fold into this; only a == m == INT32_MIN overflows,
-//                                    to INT32_MIN, which no other input produces)
+//                                    gemmlowp fold into this; its one saturating case, a == m ==
+//                                    INT32_MIN, cannot occur: m is never negative)
 //   RoundingDivideByPOT(s, e >= 1) = (t * 2^(31-e) + 2^30) >> 31, t = s - (s < 0)
-// Contract: shift in [-31, 30] (QuantizeMultiplier's range for any multiplier below 2^30).
+// Contract: multiplier 0 or in [2^30, 2^31), shift in [-31, 30] (QuantizeMultiplier's ranges;
+// the container reader rejects anything else).
 //
 // Fast (requantizeFast, about half the work): when all 4 channels have multiplier m > 2^30 and
 // a right shift e = -shift in [1, FAST_MAX_EXPONENT] with eMax - eMin <= FAST_MAX_SPREAD
@@ -91,8 +92,7 @@ function roundedHighMul(a: v128, f: v128): v128 {
 // @ts-ignore: decorator
 @inline
 export function requantizeLanes(acc: v128, multipliers: v128, leftFactors: v128, rightFactors: v128, noRight: v128): v128 {
-  let s = roundedHighMul(i32x4.mul(acc, leftFactors), multipliers);
-  s = i32x4.add(s, i32x4.eq(s, i32x4.splat(i32.MIN_VALUE))); // saturate INT32_MIN * INT32_MIN
+  const s = roundedHighMul(i32x4.mul(acc, leftFactors), multipliers);
   const t = i32x4.add(s, i32x4.shr_s(s, 31));
   return v128.bitselect(s, roundedHighMul(t, rightFactors), noRight);
 }
@@ -167,14 +167,32 @@ export function requantizeFastUnclamped(a: v128, multipliers: v128, factors: v12
 
 /**
  * The general path with its constants rebuilt from `requant` (for groups the fast path does not
- * take): MBQM(acc) + outZp per lane, channels c..c+3. Inlined, not called: a call inside a
- * pixel loop makes V8 spill every live vector register around it.
+ * take): MBQM(acc) + outZp per lane, channels c..c+3. Inlined, not called: a call inside a pixel
+ * loop makes V8 spill every live vector register around it.
  */
 // @ts-ignore: decorator
 @inline
 export function requantizeGeneral(acc: v128, requant: usize, c: i32, outZp: i32): v128 {
   const shifts = requantShifts(requant, c);
   const r = requantizeLanes(acc, requantMultipliers(requant, c), requantLeftFactors(shifts), requantRightFactors(shifts), requantNoRightMask(shifts));
+  return i32x4.add(r, i32x4.splat(outZp));
+}
+
+/**
+ * requantizeGeneral for a group requantized once per call (the batch-1 fully connected paths,
+ * where no constant can be hoisted): the left-shift multiply is skipped when no channel of the
+ * group shifts left (the usual case). In a pixel loop the branch costs more than it saves.
+ */
+// @ts-ignore: decorator
+@inline
+export function requantizeOnce(acc: v128, requant: usize, c: i32, outZp: i32): v128 {
+  const shifts = requantShifts(requant, c);
+  const m = requantMultipliers(requant, c);
+  const s = v128.any_true(i32x4.gt_s(shifts, i32x4.splat(0)))
+    ? roundedHighMul(i32x4.mul(acc, requantLeftFactors(shifts)), m)
+    : roundedHighMul(acc, m);
+  const t = i32x4.add(s, i32x4.shr_s(s, 31));
+  const r = v128.bitselect(s, roundedHighMul(t, requantRightFactors(shifts)), requantNoRightMask(shifts));
   return i32x4.add(r, i32x4.splat(outZp));
 }
 

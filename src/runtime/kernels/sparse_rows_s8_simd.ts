@@ -12,7 +12,7 @@
 //
 // The groups after the last full step (fewer than S) go one at a time.
 import { outputStageS8 } from './output_stage_s8';
-import { narrowLanes4, narrowLanes8, reduceLanes, requantizeGeneral } from './output_stage_s8_simd';
+import { narrowLanes4, narrowLanes8, reduceLanes, requantizeOnce } from './output_stage_s8_simd';
 import { weightPairsHigh8, weightPairsLow } from './sparse_weight_pairs_simd';
 
 // @ts-ignore: decorator
@@ -184,14 +184,14 @@ export function sparseBlockRow(x: usize, inZp: i32, zp: v128, deltas: usize, val
   if (G == 4) {
     let a = i32x4.add(accLow, accHigh);
     if (bias != 0) a = i32x4.add(a, v128.load(bias + (<usize>c << 2)));
-    v128.store32_lane(y + <usize>c, narrowLanes4(requantizeGeneral(a, requant, c, outZp), actLo, actHi), 0);
+    v128.store32_lane(y + <usize>c, narrowLanes4(requantizeOnce(a, requant, c, outZp), actLo, actHi), 0);
   } else {
     let a = accLow, b = accHigh;
     if (bias != 0) {
       a = i32x4.add(a, v128.load(bias + (<usize>c << 2)));
       b = i32x4.add(b, v128.load(bias + (<usize>c << 2), 16));
     }
-    const q = narrowLanes8(requantizeGeneral(a, requant, c, outZp), requantizeGeneral(b, requant, c + 4, outZp), actLo, actHi);
+    const q = narrowLanes8(requantizeOnce(a, requant, c, outZp), requantizeOnce(b, requant, c + 4, outZp), actLo, actHi);
     v128.store64_lane(y + <usize>c, q, 0);
   }
 }
