@@ -52,9 +52,10 @@ function deviceValidator(build: KernelBuild): (blob: Uint8Array, outC: number, i
 
 /** A small valid blob and its layout, for the hand-made faults. */
 function sample(): { layer: Layer; blob: Uint8Array; view: DataView; at: ReturnType<typeof sparseLayout> } {
-  // g = 2, outC = 4 (2 blocks), inC = 5: block 0 uses channels 1, 3; block 1 uses channel 4
+  // g = 2, outC = 4 (2 blocks), inC = 5: block 0 uses channels 1, 3 (a pair); block 1 uses
+  // channel 4 (a lone group)
   const w = new Int8Array(20);
-  w[0 * 5 + 1] = 3; w[1 * 5 + 3] = -7; w[3 * 5 + 4] = 127;
+  w[0 * 5 + 1] = 3; w[1 * 5 + 1] = 5; w[1 * 5 + 3] = -7; w[3 * 5 + 4] = 127;
   const layer = { outC: 4, inC: 5, g: 2, w };
   const blob = encodeGroupSparse(w, 4, 5, 2);
   return { layer, blob, view: new DataView(blob.buffer), at: sparseLayout(4, 2, 3) };
@@ -63,11 +64,12 @@ function sample(): { layer: Layer; blob: Uint8Array; view: DataView; at: ReturnT
 describe('group-sparse encoding', () => {
   it('lays out the documented fields for a hand-checked layer', () => {
     const { blob, view, at } = sample();
-    expect([view.getUint16(0, true), view.getUint16(2, true), view.getUint32(4, true), view.getUint32(8, true), view.getUint32(12, true)]).toEqual([2, 0, 4, 5, 3]);
+    expect([view.getUint16(0, true), view.getUint16(2, true), view.getUint32(4, true), view.getUint32(8, true), view.getUint32(12, true)]).toEqual([2, 1, 4, 5, 3]);
     expect([view.getUint16(16, true), view.getUint16(18, true)]).toEqual([2, 1]); // counts
     expect([0, 1, 2].map((i) => view.getUint16(at.deltasAt + 2 * i, true))).toEqual([1, 2, 4]); // deltas
     expect(at.valuesAt % 4).toBe(0);
-    expect(Array.from(new Int8Array(blob.buffer, at.valuesAt))).toEqual([3, 0, 0, -7, 0, 127]);
+    // block 0's pair interleaved by channel (W[0][1] W[0][3] W[1][1] W[1][3]), block 1's lone group
+    expect(Array.from(new Int8Array(blob.buffer, at.valuesAt))).toEqual([3, 0, 5, -7, 0, 127]);
     expect(blob.length).toBe(sparseBlobBytes(4, 5, 2, 3));
   });
 
@@ -101,7 +103,8 @@ const FAULTS: Fault[] = [
   ['length shorter than the header', (b) => b.slice(0, 10), 10],
   ['group size 3', (b, v) => (v.setUint16(0, 3, true), b), 0],
   ['group size 0', (b, v) => (v.setUint16(0, 0, true), b), 0],
-  ['reserved field set', (b, v) => (v.setUint16(2, 1, true), b), 2],
+  ['layout 0 (the earlier group-by-group values)', (b, v) => (v.setUint16(2, 0, true), b), 2],
+  ['layout 2', (b, v) => (v.setUint16(2, 2, true), b), 2],
   ['outC mismatch', (b) => b, 4, { outC: 6 }],
   ['inC mismatch', (b) => b, 8, { inC: 6 }],
   ['group size not dividing outC', (b, v) => (v.setUint16(0, 8, true), b), 0],

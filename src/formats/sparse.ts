@@ -1,11 +1,13 @@
 // Group-sparse weight blobs (docs/sparse.md): encode, decode, validate, sizes.
 // A blob stores W[outC][inC] (int8, row-major) pruned in groups of g output channels x 1 input
 // channel: per block of g channels, the nonzero input channels as u16 deltas, then their
-// g weights each.
+// g weights each, interleaved by pairs of groups (the operand order of the SIMD dot products).
 import { FormatError, ShapeError } from './errors.js';
 
 export const SPARSE_GROUP_SIZES = [1, 2, 4, 8] as const;
 export const SPARSE_HEADER_BYTES = 16;
+/** The header's layout field: values interleaved by pairs of groups (the only layout read). */
+export const SPARSE_LAYOUT_PAIRS = 1;
 /** Largest inC: indices and per-block counts are u16. */
 export const SPARSE_MAX_IN_CHANNELS = 65535;
 
@@ -34,6 +36,15 @@ function checkShape(outC: number, inC: number, g: number): void {
   if (!(SPARSE_GROUP_SIZES as readonly number[]).includes(g)) throw new ShapeError(`group size ${g} is not one of ${SPARSE_GROUP_SIZES.join(', ')}`);
   if (!Number.isInteger(outC) || outC < 1 || outC % g !== 0) throw new ShapeError(`outC ${outC} is not a positive multiple of the group size ${g}`);
   if (!Number.isInteger(inC) || inC < 1 || inC > SPARSE_MAX_IN_CHANNELS) throw new ShapeError(`inC ${inC} is outside [1, ${SPARSE_MAX_IN_CHANNELS}]`);
+}
+
+/**
+ * Offset, from the block's first value, of the weight of output channel j of the block's group
+ * i (of n): groups 2p and 2p+1 interleave their g weights (a0 b0 a1 b1 ...); the last group of
+ * an odd count stands alone (its g weights in order). For g = 1 this is plain group order.
+ */
+export function sparseValueOffset(i: number, n: number, g: number, j: number): number {
+  return i < (n & ~1) ? (i & ~1) * g + 2 * j + (i & 1) : i * g + j;
 }
 
 function checkWeights(weights: Int8Array, outC: number, inC: number): void {
@@ -81,16 +92,19 @@ export function encodeGroupSparse(weights: Int8Array, outC: number, inC: number,
   view.setUint32(4, outC, true);
   view.setUint32(8, inC, true);
   view.setUint32(12, groups, true);
+  view.setUint16(2, SPARSE_LAYOUT_PAIRS, true);
   let k = 0;
   for (let b = 0; b < blocks; b++) {
-    view.setUint16(at.countsAt + 2 * b, indices[b].length, true);
+    const n = indices[b].length;
+    view.setUint16(at.countsAt + 2 * b, n, true);
+    const blockValues = at.valuesAt + k * g;
     let previous = 0;
-    for (const ci of indices[b]) {
-      view.setUint16(at.deltasAt + 2 * k, ci - previous, true);
-      for (let j = 0; j < g; j++) view.setInt8(at.valuesAt + k * g + j, weights[(b * g + j) * inC + ci]);
+    indices[b].forEach((ci, i) => {
+      view.setUint16(at.deltasAt + 2 * (k + i), ci - previous, true);
+      for (let j = 0; j < g; j++) view.setInt8(blockValues + sparseValueOffset(i, n, g, j), weights[(b * g + j) * inC + ci]);
       previous = ci;
-      k++;
-    }
+    });
+    k += n;
   }
   return blob;
 }
@@ -107,11 +121,14 @@ export function decodeGroupSparse(blob: Uint8Array): { g: number; outC: number; 
   const weights = new Int8Array(outC * inC);
   let k = 0;
   for (let b = 0; b < outC / g; b++) {
+    const n = view.getUint16(at.countsAt + 2 * b, true);
+    const blockValues = at.valuesAt + k * g;
     let ci = 0;
-    for (let i = view.getUint16(at.countsAt + 2 * b, true); i > 0; i--, k++) {
-      ci += view.getUint16(at.deltasAt + 2 * k, true);
-      for (let j = 0; j < g; j++) weights[(b * g + j) * inC + ci] = view.getInt8(at.valuesAt + k * g + j);
+    for (let i = 0; i < n; i++) {
+      ci += view.getUint16(at.deltasAt + 2 * (k + i), true);
+      for (let j = 0; j < g; j++) weights[(b * g + j) * inC + ci] = view.getInt8(blockValues + sparseValueOffset(i, n, g, j));
     }
+    k += n;
   }
   return { g, outC, inC, weights };
 }
@@ -129,7 +146,8 @@ export function validateGroupSparse(blob: Uint8Array, outC: number, inC: number)
   const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
   const g = view.getUint16(0, true);
   if (!(SPARSE_GROUP_SIZES as readonly number[]).includes(g)) fail(`group size ${g} is not 1, 2, 4 or 8`, 0);
-  if (view.getUint16(2, true) !== 0) fail(`reserved field is ${view.getUint16(2, true)}, not 0`, 2);
+  const layout = view.getUint16(2, true);
+  if (layout !== SPARSE_LAYOUT_PAIRS) fail(`layout is ${layout}, not ${SPARSE_LAYOUT_PAIRS} (values interleaved by pairs of groups${layout === 0 ? '; a blob of the earlier group-by-group layout: compile the model again' : ''})`, 2);
   const blobOutC = view.getUint32(4, true);
   if (blobOutC !== outC || outC < 1) fail(`outC is ${blobOutC}, the layer has ${outC}`, 4);
   const blobInC = view.getUint32(8, true);

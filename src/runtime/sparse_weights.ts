@@ -2,13 +2,18 @@
 // src/formats/sparse.ts). Validation runs once, when a container is loaded; the sparse kernels
 // then read the blob in place without checks.
 //
-//   0 u16 g | 2 u16 0 | 4 u32 outC | 8 u32 inC | 12 u32 groups
+//   0 u16 g | 2 u16 layout = 1 | 4 u32 outC | 8 u32 inC | 12 u32 groups
 //   16 u16 counts[outC/g] | u16 deltas[groups] | 0-pad to 4 | i8 values[groups*g]
+// Values, per block: groups 2p and 2p+1 interleaved (a0 b0 a1 b1 .. a[g-1] b[g-1]), then the
+// last group of an odd count alone (its g weights in order).
 
 // @ts-ignore: decorator
 @inline export const SPARSE_HEADER_BYTES: u32 = 16;
 // @ts-ignore: decorator
 @inline export const SPARSE_MAX_IN_CHANNELS: u32 = 65535;
+/** The header's layout field: values interleaved by pairs of groups. */
+// @ts-ignore: decorator
+@inline export const SPARSE_LAYOUT_PAIRS: u16 = 1;
 
 /** Group size g of a valid blob. */
 // @ts-ignore: decorator
@@ -48,7 +53,7 @@ export function sparseWeightsFault(ptr: usize, len: u32, outC: u32, inC: u32): i
   if (len < SPARSE_HEADER_BYTES) return <i32>len;
   const g = <u32>load<u16>(ptr);
   if (g != 1 && g != 2 && g != 4 && g != 8) return 0;
-  if (load<u16>(ptr, 2) != 0) return 2;
+  if (load<u16>(ptr, 2) != SPARSE_LAYOUT_PAIRS) return 2;
   if (load<u32>(ptr, 4) != outC || outC < 1) return 4;
   if (load<u32>(ptr, 8) != inC || inC < 1 || inC > SPARSE_MAX_IN_CHANNELS) return 8;
   if (outC % g != 0) return 0;

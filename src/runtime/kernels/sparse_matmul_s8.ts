@@ -14,25 +14,36 @@ import { sparseDeltasOffset, sparseGroupCount, sparseGroupSize, sparseValuesOffs
 /**
  * Channel c over rows r..r+3: walks its block's n groups once. The input zero point is folded
  * out of the loop: sum w * (x - zp) = sum w * x - zp * sum w.
- * `deltas` u16 [n] (this block's), `values` = the block's values + (c mod g), stride g.
+ * `deltas` u16 [n] (this block's), `values` = the block's values (pair-interleaved,
+ * docs/sparse.md), `j` = c mod g.
  */
 // @ts-ignore: decorator
 @inline
-function channelTile(x0: usize, inStride: usize, inZp: i32, deltas: usize, values: usize, n: i32, g: usize, c: i32, y0: usize, outStride: usize, bias: usize, requant: usize, outZp: i32, actMin: i32, actMax: i32): void {
+function channelTile(x0: usize, inStride: usize, inZp: i32, deltas: usize, values: usize, n: i32, g: usize, j: usize, c: i32, y0: usize, outStride: usize, bias: usize, requant: usize, outZp: i32, actMin: i32, actMax: i32): void {
   let a0 = 0, a1 = 0, a2 = 0, a3 = 0, wsum = 0;
   // p: row 0's input at the current index; rows 1..3 at p + inStride, + 2 inStride, + 3 inStride
-  let p = x0, d = deltas, v = values;
-  const end = deltas + (<usize>n << 1);
-  while (d < end) {
+  let p = x0, d = deltas, v = values + (j << 1);
+  const pairsEnd = deltas + (<usize>(n & ~1) << 1);
+  while (d < pairsEnd) {
+    const pa = p + <usize>load<u16>(d);
+    p = pa + <usize>load<u16>(d, 2);
+    const wa = <i32>load<i8>(v), wb = <i32>load<i8>(v, 1);
+    a0 += wa * <i32>load<i8>(pa) + wb * <i32>load<i8>(p);
+    a1 += wa * <i32>load<i8>(pa + inStride) + wb * <i32>load<i8>(p + inStride);
+    a2 += wa * <i32>load<i8>(pa + 2 * inStride) + wb * <i32>load<i8>(p + 2 * inStride);
+    a3 += wa * <i32>load<i8>(pa + 3 * inStride) + wb * <i32>load<i8>(p + 3 * inStride);
+    wsum += wa + wb;
+    d += 4;
+    v += g << 1;
+  }
+  if (n & 1) { // the lone last group: its g weights in order
     p += <usize>load<u16>(d);
-    const w = <i32>load<i8>(v);
+    const w = <i32>load<i8>(values + <usize>(n - 1) * g + j);
     a0 += w * <i32>load<i8>(p);
     a1 += w * <i32>load<i8>(p + inStride);
     a2 += w * <i32>load<i8>(p + 2 * inStride);
     a3 += w * <i32>load<i8>(p + 3 * inStride);
     wsum += w;
-    d += 2;
-    v += g;
   }
   const zpTerm = inZp * wsum;
   store<i8>(y0, <i8>outputStageS8(a0 - zpTerm, c, bias, requant, outZp, actMin, actMax));
@@ -43,7 +54,8 @@ function channelTile(x0: usize, inStride: usize, inZp: i32, deltas: usize, value
 
 /**
  * One row, one block of G channels (G a constant at each call site, so the unused accumulators
- * and branches fold away): each input value is loaded once for its G weights.
+ * and branches fold away): each input value is loaded once for its G weights. A pair of groups
+ * stores channel j's two weights at 2j, 2j + 1; the lone last group channel j's at j.
  */
 // @ts-ignore: decorator
 @inline
@@ -51,8 +63,29 @@ function blockRow(x: usize, inZp: i32, deltas: usize, values: usize, n: i32, G: 
   let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
   let ci: usize = 0;
   let v = values;
-  for (let i = 0; i < n; i++) {
-    ci += <usize>load<u16>(deltas + (<usize>i << 1));
+  let d = deltas;
+  for (let i = 0; i + 1 < n; i += 2) {
+    ci += <usize>load<u16>(d);
+    const xa = <i32>load<i8>(x + ci) - inZp;
+    ci += <usize>load<u16>(d, 2);
+    const xb = <i32>load<i8>(x + ci) - inZp;
+    a0 += <i32>load<i8>(v) * xa + <i32>load<i8>(v, 1) * xb;
+    if (G >= 2) a1 += <i32>load<i8>(v, 2) * xa + <i32>load<i8>(v, 3) * xb;
+    if (G >= 4) {
+      a2 += <i32>load<i8>(v, 4) * xa + <i32>load<i8>(v, 5) * xb;
+      a3 += <i32>load<i8>(v, 6) * xa + <i32>load<i8>(v, 7) * xb;
+    }
+    if (G == 8) {
+      a4 += <i32>load<i8>(v, 8) * xa + <i32>load<i8>(v, 9) * xb;
+      a5 += <i32>load<i8>(v, 10) * xa + <i32>load<i8>(v, 11) * xb;
+      a6 += <i32>load<i8>(v, 12) * xa + <i32>load<i8>(v, 13) * xb;
+      a7 += <i32>load<i8>(v, 14) * xa + <i32>load<i8>(v, 15) * xb;
+    }
+    d += 4;
+    v += <usize>(2 * G);
+  }
+  if (n & 1) {
+    ci += <usize>load<u16>(d);
     const xv = <i32>load<i8>(x + ci) - inZp;
     a0 += <i32>load<i8>(v) * xv;
     if (G >= 2) a1 += <i32>load<i8>(v, 1) * xv;
@@ -66,7 +99,6 @@ function blockRow(x: usize, inZp: i32, deltas: usize, values: usize, n: i32, G: 
       a6 += <i32>load<i8>(v, 6) * xv;
       a7 += <i32>load<i8>(v, 7) * xv;
     }
-    v += <usize>G;
   }
   const yc = y + <usize>c0;
   store<i8>(yc, <i8>outputStageS8(a0, c0, bias, requant, outZp, actMin, actMax));
@@ -101,7 +133,7 @@ export function sparseMatmulS8(input: usize, rows: i32, inC: i32, inZp: i32, wei
     for (let j = 0; j < g; j++) {
       let x = input, y = output + <usize>(c0 + j);
       for (let r = 0; r < tiledRows; r += TILE_ROWS) {
-        channelTile(x, inStride, inZp, deltas, values + <usize>j, n, <usize>g, c0 + j, y, outStride, bias, requant, outZp, actMin, actMax);
+        channelTile(x, inStride, inZp, deltas, values, n, <usize>g, <usize>j, c0 + j, y, outStride, bias, requant, outZp, actMin, actMax);
         x += inStride * TILE_ROWS;
         y += outStride * TILE_ROWS;
       }

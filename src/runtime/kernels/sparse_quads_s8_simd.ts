@@ -38,24 +38,27 @@ function mac(acc: v128, x: v128, w: v128): v128 {
 
 /**
  * inZp * sum of the block's weights per channel: lanes c..c+3 (`high`: c+4..c+7), exact
- * (|sum| <= 65535 * 127 * 128 < 2^31).
+ * (|sum| <= 65535 * 127 * 128 < 2^31). A pair's 4 channels are 8 bytes (a_j, b_j).
  */
 // @ts-ignore: decorator
 @inline
 function zeroPointSums(values: usize, n: i32, G: i32, inZp: i32, high: bool): v128 {
-  const zp = i16x8.splat(<i16>inZp);
   let s = i32x4.splat(0);
-  let v = values + (high ? 4 : 0);
-  for (let i = 0; i < n; i++) {
-    s = i32x4.add(s, i32x4.extmul_low_i16x8_s(i16x8.extend_low_i8x16_s(v128.load32_zero(v)), zp));
-    v += <usize>G;
+  let v = values + (high ? 8 : 0);
+  for (let i = 0; i < n >> 1; i++) {
+    s = i32x4.add(s, i32x4.extadd_pairwise_i16x8_s(v128.load8x8_s(v)));
+    v += <usize>(2 * G);
   }
-  return s;
+  if (n & 1) {
+    const lone = values + <usize>((n - 1) * G) + (high ? 4 : 0);
+    s = i32x4.add(s, i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v128.load32_zero(lone))));
+  }
+  return i32x4.mul(s, i32x4.splat(inZp));
 }
 
 /**
  * Block of G channels (4 or 8) starting at c over all rows (rows >= 4); G is a constant at each
- * call site. `deltas` u16 [n] and `values` i8 [n][G] of the block.
+ * call site. `deltas` u16 [n] and `values` i8 [n * G] of the block (pair-interleaved).
  */
 // @ts-ignore: decorator
 @inline

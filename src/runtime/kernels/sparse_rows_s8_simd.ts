@@ -1,19 +1,18 @@
 // SIMD128 sparse x dense product of one row and one block (for rows < 8, e.g. a fully
 // connected layer at batch 1); part of sparseMatmulS8Simd, bit-exact with sparseMatmulS8.
-// Lanes are output channels. A step takes 16 weight bytes (S = 16 / G groups), gathers the S
-// inputs into lanes 0..S-1 and shuffles both so that i32x4.dot_i16x8_s adds the products of two
-// groups of the same channel:
+// Lanes are output channels. A step takes 16 weight bytes (S = 16 / G groups, S / 2 pairs
+// stored interleaved: a0 b0 a1 b1 ..), gathers the S inputs into lanes 0..S-1 and arranges
+// them so that i32x4.dot_i16x8_s adds the products of a pair's two groups of the same channel:
 //
-//   G  weights (16 B, by group)      shuffled weights              inputs        i32 lanes
-//   1  w0 .. w15                     as is                         x0 .. x15     c0 c0 c0 c0
-//   2  g0(c0 c1) .. g7(c0 c1)        g0c0 g1c0 g0c1 g1c1 ...       x0 x1 x0 x1.. c0 c1 c0 c1
-//   4  g0(c0..c3) .. g3(c0..c3)      g0c0 g1c0 .. g0c3 g1c3 | g2,g3 x0 x1 x0 x1..| x2 x3..  c0..c3
-//   8  g0(c0..c7) g1(c0..c7)         g0c0 g1c0 .. g0c7 g1c7        x0 x1 x0 x1..  c0..c3 | c4..c7
+//   G  weights (16 B, by pair)                 inputs              i32 lanes
+//   1  a b | c d | ..                          x0 x1 x2 x3 ..      c0 c0 c0 c0
+//   2  a0 b0 a1 b1 | c0 d0 c1 d1 | ..          x0 x1 x0 x1 x2 x3.. c0 c1 c0 c1
+//   4  a0 b0 .. a3 b3 | c0 d0 .. c3 d3         x0 x1 x0 x1.. | x2 x3 x2 x3..  c0..c3
+//   8  a0 b0 .. a3 b3 | a4 b4 .. a7 b7         x0 x1 x0 x1..       c0..c3 | c4..c7
 //
-// The groups after the last full step (fewer than S) go one at a time.
+// The groups after the last full step (fewer than S) go by pairs, then the lone last group.
 import { outputStageS8 } from './output_stage_s8';
 import { narrowLanes4, narrowLanes8, reduceLanes, requantizeOnce } from './output_stage_s8_simd';
-import { weightPairsHigh8, weightPairsLow } from './sparse_weight_pairs_simd';
 
 // @ts-ignore: decorator
 @inline
@@ -67,7 +66,7 @@ function sumDeltas(d: usize, S: i32): usize {
   return <usize>reduceLanes(s);
 }
 
-/** G = 1, 2: inputs and weights of one step arranged for the dot products (see the table above; G = 4, 8 take sparse_weight_pairs_simd.ts). */
+/** G = 1, 2: the gathered inputs of one step arranged for the dot products (see the table above). */
 // @ts-ignore: decorator
 @inline
 function arrangeInputs(xg: v128, G: i32): v128 {
@@ -75,16 +74,9 @@ function arrangeInputs(xg: v128, G: i32): v128 {
   return i8x16.shuffle(xg, xg, 0, 1, 0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7); // G = 2
 }
 
-// @ts-ignore: decorator
-@inline
-function arrangeWeights(w: v128, G: i32): v128 {
-  if (G == 1) return w;
-  return i8x16.shuffle(w, w, 0, 2, 1, 3, 4, 6, 5, 7, 8, 10, 9, 11, 12, 14, 13, 15); // G = 2
-}
-
 /**
  * Row x, block of G channels starting at c (G constant at each call site): `deltas` u16 [n] and
- * `values` i8 [n][G] of the block. Writes output y[c .. c+G).
+ * `values` i8 [n * G] of the block (pair-interleaved). Writes output y[c .. c+G).
  */
 // @ts-ignore: decorator
 @inline
@@ -95,7 +87,7 @@ export function sparseBlockRow(x: usize, inZp: i32, zp: v128, deltas: usize, val
   let p = x, d = deltas, v = values;
   let s = 0;
   if (G == 8) {
-    // two steps per iteration: 4 inputs gathered at once, a second pair of accumulators
+    // two pairs per iteration: 4 inputs gathered at once, a second pair of accumulators
     let acc2Low = i32x4.splat(0), acc2High = i32x4.splat(0);
     for (; s + 1 < steps; s += 2) {
       p += <usize>load<u16>(d); let xb = v128.load8_lane(p, zp, 0);
@@ -105,10 +97,10 @@ export function sparseBlockRow(x: usize, inZp: i32, zp: v128, deltas: usize, val
       const xs = i16x8.sub(i16x8.extend_low_i8x16_s(xb), zp);
       const x01 = i32x4.shuffle(xs, xs, 0, 0, 0, 0);
       const x23 = i32x4.shuffle(xs, xs, 1, 1, 1, 1);
-      accLow = mac(accLow, x01, weightPairsLow(v, 8, false));
-      accHigh = mac(accHigh, x01, weightPairsHigh8(v, false));
-      acc2Low = mac(acc2Low, x23, weightPairsLow(v + 16, 8, false));
-      acc2High = mac(acc2High, x23, weightPairsHigh8(v + 16, false));
+      accLow = mac(accLow, x01, v128.load8x8_s(v));
+      accHigh = mac(accHigh, x01, v128.load8x8_s(v, 8));
+      acc2Low = mac(acc2Low, x23, v128.load8x8_s(v, 16));
+      acc2High = mac(acc2High, x23, v128.load8x8_s(v, 24));
       d += 8;
       v += 32;
     }
@@ -118,8 +110,9 @@ export function sparseBlockRow(x: usize, inZp: i32, zp: v128, deltas: usize, val
   for (; s < steps; s++) {
     let xLow: v128, xHigh: v128, wLow: v128, wHigh: v128;
     if (G >= 4) {
-      wLow = weightPairsLow(v, G, false);
-      wHigh = G == 8 ? weightPairsHigh8(v, false) : weightPairsLow(v + 8, G, false);
+      // G = 8: one pair, channels 0-3 and 4-7; G = 4: two pairs, channels 0-3 each
+      wLow = v128.load8x8_s(v);
+      wHigh = v128.load8x8_s(v, 8);
       // 2 or 4 input bytes into byte lanes 0..3 (the other lanes are don't-care), widened to
       // i16 minus inZp; each i32 lane 0 / 1 (an i16 pair) is then splatted
       p += <usize>load<u16>(d); let xb = v128.load8_lane(p, zp, 0);
@@ -132,7 +125,7 @@ export function sparseBlockRow(x: usize, inZp: i32, zp: v128, deltas: usize, val
       xLow = i32x4.shuffle(xs, xs, 0, 0, 0, 0);
       xHigh = G == 4 ? i32x4.shuffle(xs, xs, 1, 1, 1, 1) : xLow;
     } else {
-      const w = arrangeWeights(v128.load(v), G);
+      const w = v128.load(v);
       wLow = i16x8.extend_low_i8x16_s(w);
       wHigh = i16x8.extend_high_i8x16_s(w);
       const xs = arrangeInputs(gather(p, d, S), G);
@@ -145,17 +138,23 @@ export function sparseBlockRow(x: usize, inZp: i32, zp: v128, deltas: usize, val
     d += <usize>(2 * S);
     v += 16;
   }
-  // the last n mod S groups, one at a time: G products each
+  // the last n mod S groups: pairs (G products each per group), then the lone last group
   const rest = n - steps * S;
   if (G <= 2) {
     let s0 = 0, s1 = 0;
-    for (let i = 0; i < rest; i++) {
+    for (let i = 0; i + 1 < rest; i += 2) {
+      p += <usize>load<u16>(d); const xa = <i32>load<i8>(p) - inZp;
+      p += <usize>load<u16>(d, 2); const xb = <i32>load<i8>(p) - inZp;
+      s0 += <i32>load<i8>(v) * xa + <i32>load<i8>(v, 1) * xb;
+      if (G == 2) s1 += <i32>load<i8>(v, 2) * xa + <i32>load<i8>(v, 3) * xb;
+      d += 4;
+      v += <usize>(2 * G);
+    }
+    if (rest & 1) {
       p += <usize>load<u16>(d);
       const xv = <i32>load<i8>(p) - inZp;
       s0 += <i32>load<i8>(v) * xv;
       if (G == 2) s1 += <i32>load<i8>(v, 1) * xv;
-      d += 2;
-      v += <usize>G;
     }
     const a = i32x4.add(accLow, accHigh);
     if (G == 1) {
@@ -168,7 +167,14 @@ export function sparseBlockRow(x: usize, inZp: i32, zp: v128, deltas: usize, val
     }
     return;
   }
-  for (let i = 0; i < rest; i++) {
+  if (G == 4 && rest >= 2) { // one more pair
+    p += <usize>load<u16>(d); const xa = <i32>load<i8>(p) - inZp;
+    p += <usize>load<u16>(d, 2); const xb = <i32>load<i8>(p) - inZp;
+    accLow = mac(accLow, i32x4.splat((xa & 0xffff) | (xb << 16)), v128.load8x8_s(v));
+    d += 4;
+    v += 8;
+  }
+  if (rest & 1) { // the lone last group (its G weights in order)
     p += <usize>load<u16>(d);
     const xv = i16x8.splat(<i16>(<i32>load<i8>(p) - inZp));
     if (G == 4) {
@@ -178,8 +184,6 @@ export function sparseBlockRow(x: usize, inZp: i32, zp: v128, deltas: usize, val
       accLow = i32x4.add(accLow, i32x4.extmul_low_i16x8_s(w, xv));
       accHigh = i32x4.add(accHigh, i32x4.extmul_high_i16x8_s(w, xv));
     }
-    d += 2;
-    v += <usize>G;
   }
   if (G == 4) {
     let a = i32x4.add(accLow, accHigh);

@@ -89,7 +89,7 @@ function biasSplat(bias: usize, c: i32): v128 {
 /**
  * The block of G channels (1, 2 or 4) starting at c over all rows (rows >= TILE_MIN_ROWS) in
  * tiles; the last tile starts at rows - 8 (overlapping, it rewrites identical values). G is a
- * constant at each call site. `deltas` u16 [n] and `values` i8 [n][G] of the block.
+ * constant at each call site. `deltas` u16 [n] and `values` i8 [n * G] of the block (pair-interleaved).
  */
 // @ts-ignore: decorator
 @inline
