@@ -42,10 +42,53 @@ function block(input: usize, rows: i32, inC: i32, inZp: i32, zp: v128, deltas: u
   }
 }
 
+/**
+ * One row (a fully connected layer at batch 1), every block of G channels (G constant at each
+ * call site): a loop of its own, so the per-block work is only the row kernel.
+ */
+// @ts-ignore: decorator
+@inline
+function singleRow(x: usize, inZp: i32, weights: usize, outC: i32, G: i32, bias: usize, requant: usize, y: usize, outZp: i32, actMin: i32, actMax: i32): void {
+  const blocks = outC / G;
+  const zp = i16x8.splat(<i16>inZp);
+  const actLo = i8x16.splat(<i8>actMin), actHi = i8x16.splat(<i8>actMax);
+  let counts = weights + 16;
+  let deltas = weights + <usize>sparseDeltasOffset(<u32>blocks);
+  let values = weights + <usize>sparseValuesOffset(<u32>blocks, sparseGroupCount(weights));
+  for (let c = 0; c < outC; c += G) {
+    const n = <i32>load<u16>(counts);
+    sparseBlockRow(x, inZp, zp, deltas, values, n, G, c, y, bias, requant, outZp, actMin, actMax, actLo, actHi);
+    counts += 2;
+    deltas += <usize>n << 1;
+    values += <usize>(n * G);
+  }
+}
+
+// One function per group size: V8 allocates registers per function, and these loops are hot.
+function singleRow8(x: usize, inZp: i32, weights: usize, outC: i32, bias: usize, requant: usize, y: usize, outZp: i32, actMin: i32, actMax: i32): void {
+  singleRow(x, inZp, weights, outC, 8, bias, requant, y, outZp, actMin, actMax);
+}
+function singleRow4(x: usize, inZp: i32, weights: usize, outC: i32, bias: usize, requant: usize, y: usize, outZp: i32, actMin: i32, actMax: i32): void {
+  singleRow(x, inZp, weights, outC, 4, bias, requant, y, outZp, actMin, actMax);
+}
+function singleRow2(x: usize, inZp: i32, weights: usize, outC: i32, bias: usize, requant: usize, y: usize, outZp: i32, actMin: i32, actMax: i32): void {
+  singleRow(x, inZp, weights, outC, 2, bias, requant, y, outZp, actMin, actMax);
+}
+function singleRow1(x: usize, inZp: i32, weights: usize, outC: i32, bias: usize, requant: usize, y: usize, outZp: i32, actMin: i32, actMax: i32): void {
+  singleRow(x, inZp, weights, outC, 1, bias, requant, y, outZp, actMin, actMax);
+}
+
 // @ts-ignore: decorator
 @inline
 export function sparseMatmulS8Simd(input: usize, rows: i32, inC: i32, inZp: i32, weights: usize, outC: i32, bias: usize, requant: usize, output: usize, outZp: i32, actMin: i32, actMax: i32): void {
   const g = sparseGroupSize(weights);
+  if (rows == 1) {
+    if (g == 8) singleRow8(input, inZp, weights, outC, bias, requant, output, outZp, actMin, actMax);
+    else if (g == 4) singleRow4(input, inZp, weights, outC, bias, requant, output, outZp, actMin, actMax);
+    else if (g == 2) singleRow2(input, inZp, weights, outC, bias, requant, output, outZp, actMin, actMax);
+    else singleRow1(input, inZp, weights, outC, bias, requant, output, outZp, actMin, actMax);
+    return;
+  }
   const blocks = outC / g; // g in {1, 2, 4, 8}, divides outC (validated)
   const groups = sparseGroupCount(weights);
   const zp = i16x8.splat(<i16>inZp);
