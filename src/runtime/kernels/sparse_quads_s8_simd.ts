@@ -3,8 +3,9 @@
 //
 //   weights  two groups a, b of the block as i16 pairs (W[c+j][a], W[c+j][b]) in i32 lane j
 //            (sparse_weight_pairs_simd.ts), built once per pair of groups for the 4 rows
-//   inputs   per row, (x[a], x[b]) packed as one i32 (two scalar loads) and splatted, so
-//            i32x4.dot_i16x8_s adds both groups' products for 4 channels: no lane inserts
+//   inputs   the 4 rows' (x[a], x[b]) gathered into one vector (8 load8_lane) and widened
+//            once; row r's pair (i32 lane r) is splatted, so i32x4.dot_i16x8_s adds both
+//            groups' products for 4 channels
 //   zero pt  raw inputs; inZp * sum(w) of each channel is subtracted once per block, in the
 //            accumulators' starting value (with the bias)
 //
@@ -23,11 +24,18 @@ import {
 // @ts-ignore: decorator
 @inline export const QUAD_ROWS: i32 = 4;
 
-/** (*pa, *pb) as an i16 pair splatted over the 4 i32 lanes. */
+/**
+ * (x[a], x[b]) of 4 rows (pa, pb: row 0's inputs; row stride s) gathered into byte lanes 0..7
+ * and widened: row r's pair is the i16 pair in i32 lane r.
+ */
 // @ts-ignore: decorator
 @inline
-function inputPair(pa: usize, pb: usize): v128 {
-  return i32x4.splat((<i32>load<i8>(pa) & 0xffff) | (<i32>load<i8>(pb) << 16));
+function inputPairs(pa: usize, pb: usize, s: usize): v128 {
+  let x = v128.load8_lane(pa, i32x4.splat(0), 0); x = v128.load8_lane(pb, x, 1);
+  x = v128.load8_lane(pa + s, x, 2); x = v128.load8_lane(pb + s, x, 3);
+  x = v128.load8_lane(pa + 2 * s, x, 4); x = v128.load8_lane(pb + 2 * s, x, 5);
+  x = v128.load8_lane(pa + 3 * s, x, 6); x = v128.load8_lane(pb + 3 * s, x, 7);
+  return i16x8.extend_low_i8x16_s(x);
 }
 
 // @ts-ignore: decorator
@@ -101,7 +109,9 @@ function quads(input: usize, rows: i32, inStride: usize, deltas: usize, values: 
       const pb = pa + <usize>load<u16>(d, 2);
       p = pb;
       const wl = weightPairsLow(v, G, false);
-      const u0 = inputPair(pa, pb), u1 = inputPair(pa + s, pb + s), u2 = inputPair(pa + 2 * s, pb + 2 * s), u3 = inputPair(pa + 3 * s, pb + 3 * s);
+      const xs = inputPairs(pa, pb, s);
+      const u0 = i32x4.shuffle(xs, xs, 0, 0, 0, 0), u1 = i32x4.shuffle(xs, xs, 1, 1, 1, 1);
+      const u2 = i32x4.shuffle(xs, xs, 2, 2, 2, 2), u3 = i32x4.shuffle(xs, xs, 3, 3, 3, 3);
       a0 = mac(a0, u0, wl); a1 = mac(a1, u1, wl); a2 = mac(a2, u2, wl); a3 = mac(a3, u3, wl);
       if (G == 8) {
         const wh = weightPairsHigh8(v, false);
@@ -113,7 +123,9 @@ function quads(input: usize, rows: i32, inStride: usize, deltas: usize, values: 
     if (odd) { // the lone last group, as a pair with itself and zero weights for the second
       const pa = p + <usize>load<u16>(d);
       const wl = weightPairsLow(v, G, true);
-      const u0 = inputPair(pa, pa), u1 = inputPair(pa + s, pa + s), u2 = inputPair(pa + 2 * s, pa + 2 * s), u3 = inputPair(pa + 3 * s, pa + 3 * s);
+      const xs = inputPairs(pa, pa, s);
+      const u0 = i32x4.shuffle(xs, xs, 0, 0, 0, 0), u1 = i32x4.shuffle(xs, xs, 1, 1, 1, 1);
+      const u2 = i32x4.shuffle(xs, xs, 2, 2, 2, 2), u3 = i32x4.shuffle(xs, xs, 3, 3, 3, 3);
       a0 = mac(a0, u0, wl); a1 = mac(a1, u1, wl); a2 = mac(a2, u2, wl); a3 = mac(a3, u3, wl);
       if (G == 8) {
         const wh = weightPairsHigh8(v, true);
