@@ -38,6 +38,25 @@ function inputPairs(pa: usize, pb: usize, s: usize): v128 {
   return i16x8.extend_low_i8x16_s(x);
 }
 
+/** Two rows of 8 channels (a: c..c+3, b: c+4..c+7 of each) as bytes 0-7 and 8-15, clamped. */
+// @ts-ignore: decorator
+@inline
+function narrowRows(a0: v128, b0: v128, a1: v128, b1: v128, actLo: v128, actHi: v128): v128 {
+  const q = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(a0, b0), i16x8.narrow_i32x4_s(a1, b1));
+  return i8x16.min_s(i8x16.max_s(q, actLo), actHi);
+}
+
+/** inputPairs for a lone group: x[a] of the 4 rows in the low half of each i32 lane. */
+// @ts-ignore: decorator
+@inline
+function inputSingles(pa: usize, s: usize): v128 {
+  let x = v128.load8_lane(pa, i32x4.splat(0), 0);
+  x = v128.load8_lane(pa + s, x, 2);
+  x = v128.load8_lane(pa + 2 * s, x, 4);
+  x = v128.load8_lane(pa + 3 * s, x, 6);
+  return i16x8.extend_low_i8x16_s(x);
+}
+
 // @ts-ignore: decorator
 @inline
 function mac(acc: v128, x: v128, w: v128): v128 {
@@ -123,7 +142,7 @@ function quads(input: usize, rows: i32, inStride: usize, deltas: usize, values: 
     if (odd) { // the lone last group, as a pair with itself and zero weights for the second
       const pa = p + <usize>load<u16>(d);
       const wl = weightPairsLow(v, G, true);
-      const xs = inputPairs(pa, pa, s);
+      const xs = inputSingles(pa, s);
       const u0 = i32x4.shuffle(xs, xs, 0, 0, 0, 0), u1 = i32x4.shuffle(xs, xs, 1, 1, 1, 1);
       const u2 = i32x4.shuffle(xs, xs, 2, 2, 2, 2), u3 = i32x4.shuffle(xs, xs, 3, 3, 3, 3);
       a0 = mac(a0, u0, wl); a1 = mac(a1, u1, wl); a2 = mac(a2, u2, wl); a3 = mac(a3, u3, wl);
@@ -153,10 +172,9 @@ function quads(input: usize, rows: i32, inStride: usize, deltas: usize, values: 
       }
     }
     if (G == 8) {
-      v128.store64_lane(y, narrowLanes8(a0, b0, actLo, actHi), 0);
-      v128.store64_lane(y + outStride, narrowLanes8(a1, b1, actLo, actHi), 0);
-      v128.store64_lane(y + 2 * outStride, narrowLanes8(a2, b2, actLo, actHi), 0);
-      v128.store64_lane(y + 3 * outStride, narrowLanes8(a3, b3, actLo, actHi), 0);
+      const q01 = narrowRows(a0, b0, a1, b1, actLo, actHi), q23 = narrowRows(a2, b2, a3, b3, actLo, actHi);
+      v128.store64_lane(y, q01, 0); v128.store64_lane(y + outStride, q01, 1);
+      v128.store64_lane(y + 2 * outStride, q23, 0); v128.store64_lane(y + 3 * outStride, q23, 1);
     } else {
       const q01 = narrowLanes8(a0, a1, actLo, actHi), q23 = narrowLanes8(a2, a3, actLo, actHi);
       v128.store32_lane(y, q01, 0); v128.store32_lane(y + outStride, q01, 1);
