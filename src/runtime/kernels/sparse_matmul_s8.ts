@@ -61,14 +61,14 @@ function channelTile(x0: usize, inStride: usize, inZp: i32, deltas: usize, value
 @inline
 function blockRow(x: usize, inZp: i32, deltas: usize, values: usize, n: i32, G: i32, c0: i32, y: usize, bias: usize, requant: usize, outZp: i32, actMin: i32, actMax: i32): void {
   let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
-  let ci: usize = 0;
-  let v = values;
-  let d = deltas;
-  for (let i = 0; i + 1 < n; i += 2) {
-    ci += <usize>load<u16>(d);
-    const xa = <i32>load<i8>(x + ci) - inZp;
-    ci += <usize>load<u16>(d, 2);
-    const xb = <i32>load<i8>(x + ci) - inZp;
+  // p: the input at the current group's index
+  let p = x, d = deltas, v = values;
+  const pairsEnd = deltas + (<usize>(n & ~1) << 1);
+  while (d < pairsEnd) {
+    p += <usize>load<u16>(d);
+    const xa = <i32>load<i8>(p) - inZp;
+    p += <usize>load<u16>(d, 2);
+    const xb = <i32>load<i8>(p) - inZp;
     a0 += <i32>load<i8>(v) * xa + <i32>load<i8>(v, 1) * xb;
     if (G >= 2) a1 += <i32>load<i8>(v, 2) * xa + <i32>load<i8>(v, 3) * xb;
     if (G >= 4) {
@@ -85,8 +85,8 @@ function blockRow(x: usize, inZp: i32, deltas: usize, values: usize, n: i32, G: 
     v += <usize>(2 * G);
   }
   if (n & 1) {
-    ci += <usize>load<u16>(d);
-    const xv = <i32>load<i8>(x + ci) - inZp;
+    p += <usize>load<u16>(d);
+    const xv = <i32>load<i8>(p) - inZp;
     a0 += <i32>load<i8>(v) * xv;
     if (G >= 2) a1 += <i32>load<i8>(v, 1) * xv;
     if (G >= 4) {
