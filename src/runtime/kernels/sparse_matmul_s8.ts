@@ -64,6 +64,19 @@ function blockRow(x: usize, inZp: i32, deltas: usize, values: usize, n: i32, G: 
   // p: the input at the current group's index
   let p = x, d = deltas, v = values;
   const pairsEnd = deltas + (<usize>(n & ~1) << 1);
+  if (G == 1) {
+    // two pairs per iteration: a single channel has little work per group to hide the loop
+    const quadsEnd = deltas + (<usize>(n & ~3) << 1);
+    while (d < quadsEnd) {
+      p += <usize>load<u16>(d); const x0 = <i32>load<i8>(p) - inZp;
+      p += <usize>load<u16>(d, 2); const x1 = <i32>load<i8>(p) - inZp;
+      p += <usize>load<u16>(d, 4); const x2 = <i32>load<i8>(p) - inZp;
+      p += <usize>load<u16>(d, 6); const x3 = <i32>load<i8>(p) - inZp;
+      a0 += <i32>load<i8>(v) * x0 + <i32>load<i8>(v, 1) * x1 + <i32>load<i8>(v, 2) * x2 + <i32>load<i8>(v, 3) * x3;
+      d += 8;
+      v += 4;
+    }
+  }
   while (d < pairsEnd) {
     p += <usize>load<u16>(d);
     const xa = <i32>load<i8>(p) - inZp;
