@@ -1,6 +1,6 @@
 // Measures the dense and the group-sparse int8 kernels on a grid of layer shapes and sparsities,
 // per build (mvp: scalar kernels, simd: SIMD kernels), kind (conv1x1: 16+ pixels; fc: batch
-// rows 1-4) and group size, fits a linear time model to each and writes
+// 1) and group size, fits a linear time model to each and writes
 // src/compiler/sparse_cost_model.json, which src/compiler/sparse_choice.ts reads to pick dense or
 // sparse per layer. Models (microseconds per call on the measuring machine):
 //   dense  = c0 + c1 * rows*outC + c2 * rows*outC*inC                 per (build, kind)
@@ -22,10 +22,15 @@ const SPARSITIES = [0, 0.5, 0.7, 0.8, 0.9, 0.95];
 const SAMPLES = 11;
 const SAMPLE_MS = 1;
 
-/** [rows, inC, outC] per kind; outC is a multiple of 8 so every group size applies. */
+/**
+ * [rows, inC, outC] per kind; outC is a multiple of 8 so every group size applies. fc is
+ * measured at batch 1, the executor's batch, where the kernels take their one-row paths (rows
+ * 2-3 and 4+ take others, so mixing them would blur the one fit); a batch of rows is priced
+ * as rows times one row.
+ */
 const GRID: Record<SparseKind, [number, number, number][]> = {
   conv1x1: [[16, 64, 64], [49, 128, 128], [196, 32, 64], [196, 64, 64], [144, 128, 128], [784, 16, 32]],
-  fc: [[1, 256, 256], [1, 784, 128], [1, 128, 16], [2, 128, 64], [4, 64, 128]],
+  fc: [[1, 256, 256], [1, 784, 128], [1, 128, 16], [1, 128, 64], [1, 64, 128], [1, 512, 32]],
 };
 
 export interface LinearFit { features: string[]; coefficients: number[]; medianRelativeError: number; maxRelativeError: number; points: number }
