@@ -1,5 +1,6 @@
-// The `sparrow` command end to end: pack -> unpack round trip, plan (table and JSON), run on
-// .npy files (outputs equal the API's), typed errors with a non-zero exit.
+// The `sparrow` command end to end: pack -> unpack round trip, plan (table and JSON), fp32
+// graph files as models, run on .npy files (outputs equal the API's), typed errors with a
+// non-zero exit.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,8 @@ import { Session } from '../src/host/session.js';
 import { readNpy, writeNpy } from '../src/host/npy.js';
 import type { QModel } from '../src/formats/qmodel.js';
 import { referenceData, referenceQModel } from '../targets/node/reference.js';
+import { mobilenetV1 } from '../src/compiler/models.js';
+import { saveGraph } from '../src/compiler/serialize.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sparrow-cli-'));
 let qmodel: QModel;
@@ -65,6 +68,21 @@ describe('sparrow CLI', () => {
       expect(got.shape).toEqual([1, 10]);
       expect(Array.from(got.data)).toEqual(Array.from(expected));
     }
+  });
+
+  it('pack and plan take a fp32 graph file (what prune -o writes), quantized on the digits like the API', () => {
+    const packed = sparrow('pack', 'models/reference-cnn.json', '-o', join(dir, 'graph.spw'));
+    expect(packed.status, packed.stderr).toBe(0);
+    const unpacked = sparrow('unpack', join(dir, 'graph.spw'));
+    expect(parseModelJson(unpacked.stdout)).toEqual(parseModelJson(modelToJson(qmodel)));
+    const plan = sparrow('plan', 'models/reference-cnn.json', '--target', 'simd');
+    expect(plan.status, plan.stderr).toBe(0);
+    expect(plan.stdout).toMatch(/Dense or group-sparse, per 1x1 \/ fully connected layer/);
+    const rgb = saveGraph(mobilenetV1(1, 0.25, 32, 10));
+    writeFileSync(join(dir, 'rgb-graph.json'), JSON.stringify(rgb));
+    const refused = sparrow('plan', join(dir, 'rgb-graph.json'));
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/ShapeError: graph .*input \[32,32,3\] is not a 28x28 digit/);
   });
 
   it('refuses bad input with a typed error and exit code 2', () => {

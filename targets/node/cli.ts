@@ -12,6 +12,8 @@ import { readNpy, writeNpy } from '../../src/host/npy.js';
 import { printPlan } from './plan_report.js';
 import { benchModel } from './bench_model.js';
 import { definePruneCommand } from './prune_command.js';
+import { fp32GraphToQModel, isGraphFile } from './graph_file.js';
+import { loadGraph } from '../../src/compiler/serialize.js';
 import { defineTrainCommand, planTrainCommand } from './train_command.js';
 
 interface CompileFlags {
@@ -20,11 +22,17 @@ interface CompileFlags {
   target?: TargetBuild;
 }
 
-/** A .json model description is compiled for the device; anything else is read as a container. */
+/**
+ * A .json file is compiled for the device: a model description (int8), or a fp32 graph file
+ * (what `sparrow prune -o` writes), quantized first (fp32GraphToQModel). Anything else is read
+ * as a container.
+ */
 function loadModel(path: string, o: CompileFlags): Model {
   const bytes = readFileSync(path);
-  if (path.endsWith('.json')) return Model.compile(parseModelJson(bytes.toString('utf8')), compileOptions(o));
-  return Model.fromBytes(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  if (!path.endsWith('.json')) return Model.fromBytes(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  const text = bytes.toString('utf8');
+  const qmodel = isGraphFile(text) ? fp32GraphToQModel(loadGraph(JSON.parse(text))) : parseModelJson(text);
+  return Model.compile(qmodel, compileOptions(o));
 }
 
 function compileOptions(o: CompileFlags) {
@@ -43,7 +51,7 @@ const program = new Command('sparrow')
 program
   .command('pack')
   .description('compile a JSON model description into a container')
-  .argument('<model.json>')
+  .argument('<model.json>', 'a JSON model description, or a fp32 graph file (quantized on MNIST digits)')
   .requiredOption('-o, --output <file.spw>', 'container to write')
   .addOption(deviceOption())
   .addOption(sparseOption())
@@ -68,7 +76,7 @@ program
 program
   .command('plan')
   .description('show the memory plan: buffers, timeline, budget and latency on a device')
-  .argument('[model]', 'a container (.spw) or a JSON model description (.json); optional with --train')
+  .argument('[model]', 'a container (.spw), a JSON model description or a fp32 graph file (.json); optional with --train')
   .addOption(deviceOption())
   .addOption(sparseOption())
   .addOption(targetOption())
