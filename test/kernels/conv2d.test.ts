@@ -11,6 +11,7 @@ import {
 const CASES = 1000;
 const SEED = 0xc0417;
 const MAX_MACS = 120_000;
+const SHALLOW_CASES = 400;
 
 interface ConvCase {
   seed: number; index: number; padding: 'SAME' | 'VALID';
@@ -55,14 +56,44 @@ function shallowGeometry(rng: Rng): { g: ConvGeometry; outC: number; padding: 'S
   return { outC, padding, g: { inH, inW, inC, kH: 3, kW, outH: h.out, outW: w.out, strideH, strideW, padTop: h.before, padLeft: w.before } };
 }
 
+/**
+ * The SIMD stem path's shapes: 2..7 input channels, window rows of 1..5 taps, output channels
+ * around its 4-channel blocks, rows of 8-pixel tiles with padded columns on either side, and
+ * tiny images (pixel by pixel).
+ */
+function stemGeometry(rng: Rng): { g: ConvGeometry; outC: number; padding: 'SAME' | 'VALID' } {
+  for (;;) {
+    const inC = rng.int(2, 7);
+    const kW = rng.next() < 0.8 ? rng.int(1, Math.min(5, Math.floor(16 / inC))) : rng.int(1, 5);
+    const kH = rng.next() < 0.5 ? 3 : rng.int(1, 5);
+    const outC = rng.next() < 0.5 ? rng.pick([1, 3, 4, 5, 8, 9, 16, 17, 32, 33]) : rng.int(1, 33);
+    const strideH = rng.pick([1, 2, 2, 3]);
+    const strideW = rng.next() < 0.8 ? strideH : rng.int(1, 3);
+    const inH = rng.pick([1, 2, 3, 4, 5, 7, 9, 11]);
+    const width = rng.next();
+    const inW = width < 0.1 ? rng.int(1, 3) : width < 0.3 ? rng.int(4, 8 * strideW + kW) : rng.int(8 * strideW + kW, 14 * strideW + kW);
+    let padding: 'SAME' | 'VALID' = rng.next() < 0.6 ? 'SAME' : 'VALID';
+    if (inH < kH || inW < kW) padding = 'SAME';
+    const h = convPadding(padding, inH, kH, strideH);
+    const w = convPadding(padding, inW, kW, strideW);
+    const g = { inH, inW, inC, kH, kW, outH: h.out, outW: w.out, strideH, strideW, padTop: h.before, padLeft: w.before };
+    if (g.outH * g.outW * outC * kH * kW * inC <= MAX_MACS) return { g, outC, padding };
+  }
+}
+
 function makeCase(index: number): ConvCase {
   const seed = SEED + index;
   const rng = new Rng(seed);
-  let shape = index >= CASES ? shallowGeometry(rng) : geometry(rng, index);
+  let shape = index >= CASES + SHALLOW_CASES ? stemGeometry(rng) : index >= CASES ? shallowGeometry(rng) : geometry(rng, index);
   if (index === 0) {
     // the reference CNN's first layer: 28x28x1 -> 3x3 stride 2 SAME -> 8 channels
     const h = convPadding('SAME', 28, 3, 2);
     shape = { padding: 'SAME', outC: 8, g: { inH: 28, inW: 28, inC: 1, kH: 3, kW: 3, outH: h.out, outW: h.out, strideH: 2, strideW: 2, padTop: h.before, padLeft: h.before } };
+  }
+  if (index === CASES + SHALLOW_CASES) {
+    // MobileNetV1's stem at 96x96: 96x96x3 -> 3x3 stride 2 SAME -> 8 channels
+    const h = convPadding('SAME', 96, 3, 2);
+    shape = { padding: 'SAME', outC: 8, g: { inH: 96, inW: 96, inC: 3, kH: 3, kW: 3, outH: h.out, outW: h.out, strideH: 2, strideW: 2, padTop: h.before, padLeft: h.before } };
   }
   const { g, outC, padding } = shape;
   const reduction = g.kH * g.kW * g.inC;
@@ -74,12 +105,12 @@ function makeCase(index: number): ConvCase {
   };
 }
 
-const SHALLOW_CASES = 400;
-const cases = Array.from({ length: CASES + SHALLOW_CASES }, (_, i) => makeCase(i));
+const STEM_CASES = 400;
+const cases = Array.from({ length: CASES + SHALLOW_CASES + STEM_CASES }, (_, i) => makeCase(i));
 
 group('conv2d_s8', () => {
   for (const v of variantsOf('conv2d_s8')) {
-    it(`${v.name} (${v.build}) equals the oracle on ${CASES} seeded cases + ${SHALLOW_CASES} shallow-path shapes`, () => {
+    it(`${v.name} (${v.build}) equals the oracle on ${CASES} seeded cases + ${SHALLOW_CASES} shallow-path + ${STEM_CASES} stem-path shapes`, () => {
       const k = loadKernels(v.build);
       const ws = new Workspace(k);
       const fn = k[v.name] as (...a: number[]) => void;
