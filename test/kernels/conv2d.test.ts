@@ -58,8 +58,8 @@ function shallowGeometry(rng: Rng): { g: ConvGeometry; outC: number; padding: 'S
 
 /**
  * The SIMD stem path's shapes: 2..7 input channels, window rows of 1..5 taps, output channels
- * around its 4-channel blocks, rows of 8-pixel tiles with padded columns on either side, and
- * tiny images (pixel by pixel).
+ * around its 4-channel blocks, 8-pixel tiles along rows and (padded columns) along columns,
+ * and tiny images (pixel by pixel).
  */
 function stemGeometry(rng: Rng): { g: ConvGeometry; outC: number; padding: 'SAME' | 'VALID' } {
   for (;;) {
@@ -69,7 +69,7 @@ function stemGeometry(rng: Rng): { g: ConvGeometry; outC: number; padding: 'SAME
     const outC = rng.next() < 0.5 ? rng.pick([1, 3, 4, 5, 8, 9, 16, 17, 32, 33]) : rng.int(1, 33);
     const strideH = rng.pick([1, 2, 2, 3]);
     const strideW = rng.next() < 0.8 ? strideH : rng.int(1, 3);
-    const inH = rng.pick([1, 2, 3, 4, 5, 7, 9, 11]);
+    const inH = rng.next() < 0.5 ? rng.pick([1, 2, 3, 4, 5, 7, 9, 11]) : rng.int(8 * strideH + kH, 12 * strideH + kH);
     const width = rng.next();
     const inW = width < 0.1 ? rng.int(1, 3) : width < 0.3 ? rng.int(4, 8 * strideW + kW) : rng.int(8 * strideW + kW, 14 * strideW + kW);
     let padding: 'SAME' | 'VALID' = rng.next() < 0.6 ? 'SAME' : 'VALID';
