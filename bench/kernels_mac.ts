@@ -62,6 +62,9 @@ const LARGER: Layer[] = [
   { kind: 'fc', name: '256->256', cnn: false, rows: 1, inC: 256, outC: 256 },
   { kind: 'depthwise', name: '56x56x32 3x3', cnn: false, inH: 56, inC: 32, k: 3, stride: 1 },
   { kind: 'conv2d', name: '14x14x16->32 3x3', cnn: false, inH: 14, inC: 16, outC: 32, k: 3, stride: 1 },
+  // RGB stems (MobileNetV1 0.25 / 0.5 at 96x96)
+  { kind: 'conv2d', name: 'stem 96x96x3->8 3x3 s2', cnn: false, inH: 96, inC: 3, outC: 8, k: 3, stride: 2 },
+  { kind: 'conv2d', name: 'stem 96x96x3->16 3x3 s2', cnn: false, inH: 96, inC: 3, outC: 16, k: 3, stride: 2 },
 ];
 
 const KERNEL = { conv2d: 'conv2d_s8', depthwise: 'depthwise_conv2d_s8', conv1x1: 'conv1x1_s8', fc: 'fully_connected_s8' } as const;
