@@ -4,9 +4,9 @@
 // Contract: actMin <= actMax inside [-128, 127] (the SIMD clamp works on int8 lanes).
 // inC >= 8: dot products along window rows (conv2d_s8_simd_deep); 3-row windows of at most 4
 // values per row (e.g. 3x3 on 1 channel): output-channel lanes with the filter in registers
-// (conv2d_s8_simd_shallow); 2..7 channels with window rows of at most 16 values (e.g. a 3x3
-// RGB stem): output-pixel lanes over gathered tap pairs (conv2d_s8_simd_stem); other shapes
-// with few input channels: the scalar kernel. None of them uses scratch memory.
+// (conv2d_s8_simd_shallow); other shapes with inC < 8 (e.g. a 3x3 RGB stem): output-pixel
+// lanes over gathered tap pairs (conv2d_s8_simd_stem); degenerate shapes (kW or inC < 1): the
+// scalar kernel. None of them uses scratch memory.
 import { conv2d_s8 } from './conv2d_s8';
 import { conv2dS8SimdDeep } from './conv2d_s8_simd_deep';
 import { conv2dS8SimdShallow, conv2dS8SimdShallowFits } from './conv2d_s8_simd_shallow';
