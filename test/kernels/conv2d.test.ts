@@ -57,13 +57,13 @@ function shallowGeometry(rng: Rng): { g: ConvGeometry; outC: number; padding: 'S
 }
 
 /**
- * The SIMD stem path's shapes: 2..7 input channels, window rows of 1..5 taps, output channels
+ * The SIMD stem path's shapes: 1..7 input channels, window rows of 1..5 taps, output channels
  * around its 4-channel blocks, 8-pixel tiles along rows and (padded columns) along columns,
  * and tiny images (pixel by pixel).
  */
 function stemGeometry(rng: Rng): { g: ConvGeometry; outC: number; padding: 'SAME' | 'VALID' } {
   for (;;) {
-    const inC = rng.int(2, 7);
+    const inC = rng.int(1, 7);
     const kW = rng.next() < 0.8 ? rng.int(1, Math.min(5, Math.floor(16 / inC))) : rng.int(1, 5);
     const kH = rng.next() < 0.5 ? 3 : rng.int(1, 5);
     const outC = rng.next() < 0.5 ? rng.pick([1, 3, 4, 5, 8, 9, 16, 17, 32, 33]) : rng.int(1, 33);
