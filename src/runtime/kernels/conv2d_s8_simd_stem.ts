@@ -28,6 +28,7 @@
 // otherwise). No scratch memory; reads only window taps inside the input and the filter's
 // own bytes.
 import { conv2d_s8 } from './conv2d_s8';
+import { biasSplat, clampBytes, storePixels1, storePixels4 } from './pixel_lanes_simd';
 import {
   FAST_MAX_EXPONENT, requantizeFast, requantizeLanes, requantLeftFactors, requantNoRightMask, requantRightFactors,
 } from './output_stage_s8_simd';
@@ -96,13 +97,6 @@ function weightSingle(w: usize): v128 {
   return i32x4.splat(<i32>load<i8>(w));
 }
 
-/** The bias of channel c splatted (0 without bias). */
-// @ts-ignore: decorator
-@inline
-function biasSplat(bias: usize, c: i32): v128 {
-  return bias != 0 ? v128.load32_splat(bias + (<usize>c << 2)) : i32x4.splat(0);
-}
-
 /** Whether channel c takes the fast requantization (see output_stage_s8_simd.ts). */
 // @ts-ignore: decorator
 @inline
@@ -153,12 +147,6 @@ function fastPixels(lo: v128, hi: v128, mult: v128, terms: v128, e: i32): v128 {
 @inline
 function generalPixels(lo: v128, hi: v128, requant: usize, c: i32, outZp: i32): v128 {
   return i16x8.narrow_i32x4_s(requantGeneral(lo, requant, c, outZp), requantGeneral(hi, requant, c, outZp));
-}
-
-// @ts-ignore: decorator
-@inline
-function clampBytes(v: v128, actLo: v128, actHi: v128): v128 {
-  return i8x16.min_s(i8x16.max_s(v, actLo), actHi);
 }
 
 /** First output o whose window starts inside the input: o * stride - pad >= 0 (stride >= 1). */
@@ -328,26 +316,14 @@ function stemTile(x: usize, pixelStep: usize, rowStride: usize, rows: i32, w: us
   }
   if (G == 1) {
     const q = fast ? fastPixels(k0, k4, mult0, terms0, e0) : generalPixels(k0, k4, requant, c, outZp);
-    const b = clampBytes(i8x16.narrow_i16x8_s(q, q), actLo, actHi);
-    let p = y;
-    v128.store8_lane(p, b, 0); p += yStep; v128.store8_lane(p, b, 1); p += yStep;
-    v128.store8_lane(p, b, 2); p += yStep; v128.store8_lane(p, b, 3); p += yStep;
-    v128.store8_lane(p, b, 4); p += yStep; v128.store8_lane(p, b, 5); p += yStep;
-    v128.store8_lane(p, b, 6); p += yStep; v128.store8_lane(p, b, 7);
+    storePixels1(y, clampBytes(i8x16.narrow_i16x8_s(q, q), actLo, actHi), yStep);
   } else {
-    // bytes [c0 x p0..p7, c1 x p0..p7] and [c2 .., c3 ..] -> one 4-byte row per pixel
     const q0 = fast ? fastPixels(k0, k4, mult0, terms0, e0) : generalPixels(k0, k4, requant, c, outZp);
     const q1 = fast ? fastPixels(k1, k5, mult1, terms1, e1) : generalPixels(k1, k5, requant, c + 1, outZp);
     const q2 = fast ? fastPixels(k2, k6, mult2, terms2, e2) : generalPixels(k2, k6, requant, c + 2, outZp);
     const q3 = fast ? fastPixels(k3, k7, mult3, terms3, e3) : generalPixels(k3, k7, requant, c + 3, outZp);
     const a = clampBytes(i8x16.narrow_i16x8_s(q0, q1), actLo, actHi);
     const b = clampBytes(i8x16.narrow_i16x8_s(q2, q3), actLo, actHi);
-    const lo = i8x16.shuffle(a, b, 0, 8, 16, 24, 1, 9, 17, 25, 2, 10, 18, 26, 3, 11, 19, 27);
-    const hi = i8x16.shuffle(a, b, 4, 12, 20, 28, 5, 13, 21, 29, 6, 14, 22, 30, 7, 15, 23, 31);
-    let p = y;
-    v128.store32_lane(p, lo, 0); p += yStep; v128.store32_lane(p, lo, 1); p += yStep;
-    v128.store32_lane(p, lo, 2); p += yStep; v128.store32_lane(p, lo, 3); p += yStep;
-    v128.store32_lane(p, hi, 0); p += yStep; v128.store32_lane(p, hi, 1); p += yStep;
-    v128.store32_lane(p, hi, 2); p += yStep; v128.store32_lane(p, hi, 3);
+    storePixels4(y, a, b, yStep);
   }
 }

@@ -11,6 +11,7 @@
 // Accumulators start at the bias. The output stage requantizes each channel's vector with that
 // channel's splatted constants, narrows, and transposes the bytes so that a pixel's G outputs
 // are one G-byte store (output stride outC).
+import { biasSplat, clampBytes, storePixels1, storePixels2, storePixels4 } from './pixel_lanes_simd';
 import { weightPairsLow } from './sparse_weight_pairs_simd';
 import { FAST_MAX_EXPONENT, requantizeFast, requantizeLanes, requantLeftFactors, requantNoRightMask, requantRightFactors } from './output_stage_s8_simd';
 
@@ -73,19 +74,6 @@ function channel8(lo: v128, hi: v128, c: i32, requant: usize, outZp: i32): v128 
   return i16x8.narrow_i32x4_s(requantChannel(lo, m, shift, outZp), requantChannel(hi, m, shift, outZp));
 }
 
-// @ts-ignore: decorator
-@inline
-function clampBytes(v: v128, actLo: v128, actHi: v128): v128 {
-  return i8x16.min_s(i8x16.max_s(v, actLo), actHi);
-}
-
-/** The bias of channel c splatted (0 without bias). */
-// @ts-ignore: decorator
-@inline
-function biasSplat(bias: usize, c: i32): v128 {
-  return bias != 0 ? v128.load32_splat(bias + (<usize>c << 2)) : i32x4.splat(0);
-}
-
 /**
  * The block of G channels (1, 2 or 4) starting at c over all rows (rows >= TILE_MIN_ROWS) in
  * tiles; the last tile starts at rows - 8 (overlapping, it rewrites identical values). G is a
@@ -139,32 +127,13 @@ export function sparseBlockTiles(input: usize, rows: i32, inStride: usize, zp: v
     const y = output + <usize>r * outStride + <usize>c;
     if (G == 1) {
       const q = channel8(k0, k4, c, requant, outZp);
-      const t = clampBytes(i8x16.narrow_i16x8_s(q, q), actLo, actHi);
-      let p = y;
-      v128.store8_lane(p, t, 0); p += outStride; v128.store8_lane(p, t, 1); p += outStride;
-      v128.store8_lane(p, t, 2); p += outStride; v128.store8_lane(p, t, 3); p += outStride;
-      v128.store8_lane(p, t, 4); p += outStride; v128.store8_lane(p, t, 5); p += outStride;
-      v128.store8_lane(p, t, 6); p += outStride; v128.store8_lane(p, t, 7);
+      storePixels1(y, clampBytes(i8x16.narrow_i16x8_s(q, q), actLo, actHi), outStride);
     } else if (G == 2) {
-      // bytes [c0 x p0..p7, c1 x p0..p7] -> one 2-byte row per pixel
-      const a = clampBytes(i8x16.narrow_i16x8_s(channel8(k0, k4, c, requant, outZp), channel8(k1, k5, c + 1, requant, outZp)), actLo, actHi);
-      const t = i8x16.shuffle(a, a, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
-      let p = y;
-      v128.store16_lane(p, t, 0); p += outStride; v128.store16_lane(p, t, 1); p += outStride;
-      v128.store16_lane(p, t, 2); p += outStride; v128.store16_lane(p, t, 3); p += outStride;
-      v128.store16_lane(p, t, 4); p += outStride; v128.store16_lane(p, t, 5); p += outStride;
-      v128.store16_lane(p, t, 6); p += outStride; v128.store16_lane(p, t, 7);
+      storePixels2(y, clampBytes(i8x16.narrow_i16x8_s(channel8(k0, k4, c, requant, outZp), channel8(k1, k5, c + 1, requant, outZp)), actLo, actHi), outStride);
     } else {
-      // bytes [c0 x p0..p7, c1 x p0..p7] and [c2 .., c3 ..] -> one 4-byte row per pixel
       const a = clampBytes(i8x16.narrow_i16x8_s(channel8(k0, k4, c, requant, outZp), channel8(k1, k5, c + 1, requant, outZp)), actLo, actHi);
       const b = clampBytes(i8x16.narrow_i16x8_s(channel8(k2, k6, c + 2, requant, outZp), channel8(k3, k7, c + 3, requant, outZp)), actLo, actHi);
-      const lo = i8x16.shuffle(a, b, 0, 8, 16, 24, 1, 9, 17, 25, 2, 10, 18, 26, 3, 11, 19, 27);
-      const hi = i8x16.shuffle(a, b, 4, 12, 20, 28, 5, 13, 21, 29, 6, 14, 22, 30, 7, 15, 23, 31);
-      let p = y;
-      v128.store32_lane(p, lo, 0); p += outStride; v128.store32_lane(p, lo, 1); p += outStride;
-      v128.store32_lane(p, lo, 2); p += outStride; v128.store32_lane(p, lo, 3); p += outStride;
-      v128.store32_lane(p, hi, 0); p += outStride; v128.store32_lane(p, hi, 1); p += outStride;
-      v128.store32_lane(p, hi, 2); p += outStride; v128.store32_lane(p, hi, 3);
+      storePixels4(y, a, b, outStride);
     }
     r += TILE_PIXELS;
   } while (r < rows);
