@@ -5,7 +5,8 @@
 //   G = 8, rows >= 4 (G = 4: also when the block has few groups): 4 rows at a time, lanes =
 //            the block's output channels (sparse_quads_s8_simd.ts)
 //   G <= 4, rows >= 8: tiles of 8 pixels, lanes = pixels (sparse_tiles_s8_simd.ts)
-//   other:   one row at a time, lanes = the block's output channels (sparse_rows_s8_simd.ts)
+//   other:   one row at a time, lanes = the block's output channels (sparse_rows_s8_simd.ts);
+//            a single row (FC at batch 1) runs its block loop in a function per group size
 // Each block is dispatched on g once, so the inner loops are compiled per group size.
 import { sparseBlockQuads, QUAD_ROWS } from './sparse_quads_s8_simd';
 import { sparseBlockRow } from './sparse_rows_s8_simd';
