@@ -9,14 +9,11 @@
 import { pathToFileURL } from 'node:url';
 import { Workspace, loadKernels, type KernelBuild } from '../test/helpers/kernels.js';
 import { Rng } from '../test/helpers/rng.js';
+import type { BenchLine } from '../targets/node/bench_model.js';
 
-export interface ExpandDepthwiseResult {
-  what: string;
+/** A benchmark line (what, build, shape, median, min, max, unit) with this file's build and units. */
+export interface ExpandDepthwiseResult extends BenchLine {
   build: KernelBuild;
-  shape: string;
-  median: number;
-  min: number;
-  max: number;
   unit: 'us' | 'x';
   fastest?: number;
 }

@@ -5,14 +5,11 @@ import { pathToFileURL } from 'node:url';
 import { Workspace, loadKernels, type KernelBuild } from '../test/helpers/kernels.js';
 import { Rng } from '../test/helpers/rng.js';
 import { addParams, softmaxParams } from '../src/compiler/quant_math.js';
+import type { BenchLine } from '../targets/node/bench_model.js';
 
-export interface BenchResult {
-  what: string;
+/** A benchmark line (what, build, shape, median, min, max, unit) with this file's build and units. */
+export interface BenchResult extends BenchLine {
   build: string;
-  shape: string;
-  median: number;
-  min: number;
-  max: number;
   unit: 'Melem/s' | 'us';
 }
 

@@ -20,14 +20,11 @@ import { pathToFileURL } from 'node:url';
 import { encodeGroupSparse } from '../src/formats/sparse.js';
 import { Workspace, loadKernels, type KernelBuild, type KernelExports } from '../test/helpers/kernels.js';
 import { Rng } from '../test/helpers/rng.js';
+import type { BenchLine } from '../targets/node/bench_model.js';
 
-export interface SparseBenchResult {
-  what: string;
+/** A benchmark line (what, build, shape, median, min, max, unit) with this file's build and units. */
+export interface SparseBenchResult extends BenchLine {
   build: KernelBuild;
-  shape: string;
-  median: number;
-  min: number;
-  max: number;
   unit: 'GMAC/s' | 'x' | '%';
 }
 
